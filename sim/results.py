@@ -1,0 +1,167 @@
+"""The labelled results of a run: an xarray Dataset, written atomically as netCDF.
+
+Dimensions: ``time`` (first day of each simulated month), ``replicate``, ``dyad``
+(``Russia–Iran``), ``channel`` (military, economic, diplomatic, composite), ``actor`` and
+``partner`` (display names), ``good``, ``route`` (``Iran→Russia: drones``) and ``anchor``.
+Every variable carries ``units`` and ``description``; the resolved configuration and scenario
+are embedded as YAML text.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import parameters as prm
+from .calendar import month_range
+from .errors import ConfigError
+
+CHANNELS4 = (*prm.CHANNELS, "composite")
+
+# name: (dims after (time, replicate), units, description, declared range)
+VARIABLES: dict[str, tuple[tuple[str, ...], str, str, tuple[float, float]]] = {
+    "strength": (("dyad", "channel"), "strength −1…1",
+                 "alliance strength at the end of the month; negative = hostility", (-1, 1)),
+    "trust": (("dyad",), "index 0–1", "trust built by delivered goods", (0, 1)),
+    "dependence": (("actor", "partner", "channel"), "share 0–1",
+                   "share of the actor's needs on a channel that the partner meets", (0, 1)),
+    "demand": (("actor", "partner"), "index 0–1",
+               "the actor's demand for partnership with the partner: threat x what the partner could supply", (0, 1)),
+    "threat": (("actor",), "index 0–1", "perceived threat: insecurity + hostility of capable states", (0, 1)),
+    "needs": (("actor", "good"), "share 0–1", "need for each good from abroad", (0, 1)),
+    "insecurity": (("actor",), "index 0–1", "insecurity apart from hostile states (shocks change it)", (0, 1)),
+    "sanctions": (("actor",), "index 0–1", "exposure to sanctions", (0, 1)),
+    "flow": (("route",), "share of the receiver's full need",
+             "what flowed along a supply route during the month", (0, 1)),
+    "drones_demanded": (("actor",), "drones/month", "drones the state wants to launch", (0, np.inf)),
+    "drones_produced": (("actor",), "drones/month", "drones built at home", (0, np.inf)),
+    "drones_imported": (("actor",), "drones/month", "drones received from abroad", (0, np.inf)),
+    "drones_launched": (("actor",), "drones/month", "drones launched at the enemy", (0, np.inf)),
+    "drone_stock": (("actor",), "drones", "drones held in stock at the end of the month", (0, np.inf)),
+    "drone_import_share": (("actor",), "share 0–1", "share of the month's new drones that were imported", (0, 1)),
+    "troops_sent": (("actor",), "soldiers", "the state's soldiers serving with a partner's forces", (0, np.inf)),
+    "war_intensity": ((), "index 0–1", "intensity of the war of attrition", (0, 1)),
+    "territory": ((), "% of the defender's territory", "territory held by the attacker", (0, 100)),
+    "anchor_status": (("anchor",), "index 0–1", "1 while a shared project (Syria) stands, 0 when lost", (0, 1)),
+}
+
+
+class Recorder:
+    """Copies the model's state into preallocated arrays, one month at a time."""
+
+    def __init__(self, model, months: int):
+        self.model = model
+        R, A, D = model.R, model.A, model.D
+        shapes = {"dyad": D, "channel": 4, "actor": A, "partner": A, "good": len(prm.GOODS),
+                  "route": model.n_routes, "anchor": len(model.anchors)}
+        self.data = {name: np.zeros((months, R, *(shapes[d] for d in dims)), dtype=np.float32)
+                     for name, (dims, *_rest) in VARIABLES.items()}
+
+    def record(self, t: int) -> None:
+        m, out = self.model, self.data
+        out["strength"][t, ..., :3] = m.strength
+        out["strength"][t, ..., 3] = m.composite()
+        out["trust"][t] = m.trust
+        out["dependence"][t] = m.dependence
+        out["demand"][t] = m.demand
+        out["threat"][t] = m.threat
+        out["needs"][t] = m.needs
+        out["insecurity"][t] = m.insecurity
+        out["sanctions"][t] = m.sanctions
+        out["flow"][t] = m.flows
+        a = m.attacker
+        out["drones_demanded"][t, :, a] = m.drones_demanded
+        out["drones_produced"][t, :, a] = m.drones_produced
+        out["drones_imported"][t, :, a] = m.drones_imported
+        out["drones_launched"][t, :, a] = m.drones_launched
+        out["drone_stock"][t, :, a] = m.drone_stock
+        new = m.drones_produced + m.drones_imported
+        out["drone_import_share"][t, :, a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
+        for sup in range(m.A):
+            sel = m.route_troops & (m.route_sup == sup)
+            out["troops_sent"][t, :, sup] = m.troops_present[:, sel].sum(axis=1)
+        out["war_intensity"][t] = m.war_intensity
+        out["territory"][t] = m.territory
+        for k, name in enumerate(m.anchors):
+            out["anchor_status"][t, :, k] = m.par[f"anchors.{name}.status"]
+
+    def dataset(self, settings, attrs: dict) -> xr.Dataset:
+        m = self.model
+        names = [settings.names[a] for a in settings.actors]
+        coords = {
+            "time": month_range(settings.start, settings.end),
+            "replicate": np.arange(m.R),
+            "dyad": [settings.dyad_label(a, b) for a, b in settings.dyads],
+            "dyad_key": ("dyad", [settings.dyad_key(a, b) for a, b in settings.dyads]),
+            "channel": list(CHANNELS4),
+            "actor": names,
+            "actor_key": ("actor", list(settings.actors)),
+            "partner": names,
+            "good": list(prm.GOODS),
+            "route": [f"{names[s]}→{names[r]}: {prm.GOODS[g]}" for s, r, g in m.routes],
+            "route_supplier": ("route", [names[s] for s, _, _ in m.routes]),
+            "route_receiver": ("route", [names[r] for _, r, _ in m.routes]),
+            "route_good": ("route", [prm.GOODS[g] for _, _, g in m.routes]),
+            "anchor": list(m.anchors),
+        }
+        data_vars = {}
+        for name, (dims, units, description, (lo, hi)) in VARIABLES.items():
+            data_vars[name] = (("time", "replicate", *dims), self.data[name],
+                               {"units": units, "description": description,
+                                "valid_min": float(lo), "valid_max": float(hi) if np.isfinite(hi) else 3.0e38})
+        ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+        ds["time"].attrs["description"] = "first day of the simulated month"
+        return ds
+
+
+def provenance() -> dict:
+    """Engine version and, when run from a git checkout, the commit."""
+    from . import __version__
+
+    out = {"engine": "geosim", "engine_version": __version__}
+    try:
+        here = Path(__file__).resolve().parent
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if commit.returncode == 0:
+            out["git_commit"] = commit.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def save(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write netCDF (scipy engine) to a temporary name and rename it into place when complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="scipy")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load(path: str | os.PathLike) -> xr.Dataset:
+    """Open a results file written by geosim. Raises ConfigError for a missing or bad file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: results file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file (expected a results.nc written by geosim)")
+    try:
+        ds = xr.load_dataset(path, engine="scipy")
+    except Exception as exc:  # scipy raises TypeError/ValueError/OSError for bad files
+        raise ConfigError(f"{path}: not a readable netCDF results file ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
+    missing = [v for v in ("strength", "dependence") if v not in ds]
+    if missing or "config" not in ds.attrs:
+        raise ConfigError(f"{path}: a netCDF file, but not geosim results (missing {', '.join(missing) or 'config'})")
+    return ds

@@ -1,0 +1,345 @@
+"""Scenario files: what happens when.
+
+A scenario is a YAML file in ``scenarios/`` (or anywhere, given by path)::
+
+    description: Assad's regime collapses.
+    sources: [B4, B6, ctx3]
+    include: [baseline]          # other scenarios whose events come first
+    events:
+      - id: assad_falls
+        type: assad_fall         # a named shock: assad_fall, trump_talks, snapback
+        date: 2024-12
+        strength: 1.0            # 0..1, scales the shock's magnitudes (shocks.* parameters)
+      - id: treaty
+        type: shift              # generic: shift (add) or set a value at a date
+        date: 2024-06
+        parameter: policy.russia-north_korea.military
+        value: 1.0
+      - id: rupture
+        type: set
+        date: 2026-01
+        relation: russia-iran    # or a relation's current strength
+        channel: military        # military, economic, diplomatic or all
+        value: 0.0
+
+Every event becomes one or more :class:`Operation` on parameters or relations; named shocks
+are expanded with the magnitudes of the ``shocks.*`` parameters, so the scenario file holds the
+dates and strengths, and the configuration holds the effect sizes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from . import parameters as prm
+from .calendar import format_month, parse_month
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+NAMED_SHOCKS = ("assad_fall", "trump_talks", "snapback")
+GENERIC = ("set", "shift")
+EVENT_TYPES = NAMED_SHOCKS + GENERIC
+_FILE_KEYS = {"name", "description", "sources", "include", "events"}
+_COMMON_KEYS = {"id", "type", "date", "note", "sources"}
+_NAMED_KEYS = _COMMON_KEYS | {"strength"}
+_GENERIC_KEYS = _COMMON_KEYS | {"parameter", "relation", "channel", "value"}
+MAX_BYTES = 1_000_000
+# Parameters a scenario may not change during a run: they are read once at the start or they
+# are the shocks' own magnitudes (edit those in the configuration instead).
+_FIXED_PREFIXES = ("scenario", "seed", "ensemble.", "time.", "output.", "relations.", "shocks.",
+                   "war.intensity.initial", "war.territory.initial", "actors.")
+_CHANGEABLE_ACTOR_FIELDS = {"insecurity", "sanctions", "cinc"} | {f"{k}.{g}" for k in ("needs", "offers")
+                                                                  for g in prm.GOODS}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A change applied at the start of a month: ``op`` (set/shift) on a parameter or relation."""
+
+    month: int  # 0-based index into the simulated period
+    op: str  # "set" | "shift"
+    target: str  # "parameter" | "relation"
+    path: str  # parameter path, or "<dyad>.<channel>" for a relation
+    value: float
+    event: str  # id of the event it comes from
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    month: int  # absolute month index
+    strength: float
+    spec: dict  # the event as written (validated)
+    file: str
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    sources: list[str]
+    events: list[Event]
+    file: str
+    files: list[str] = field(default_factory=list)
+
+    def operations(self, settings: "Settings") -> list[Operation]:
+        ops: list[Operation] = []
+        for ev in self.events:
+            ops.extend(_expand(ev, settings))
+        return sorted(ops, key=lambda o: o.month)  # stable: file order within a month
+
+    def to_yaml(self) -> str:
+        """The resolved scenario (includes flattened), for embedding in results."""
+        doc = {
+            "name": self.name,
+            "description": self.description,
+            "sources": self.sources,
+            "events": [{**ev.spec, "date": format_month(ev.month)} for ev in self.events],
+        }
+        return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def presets_dir() -> Path:
+    return Path(str(resources.files("sim.scenarios")))
+
+
+def presets() -> list[str]:
+    """Names of the shipped scenarios."""
+    return sorted(p.stem for p in presets_dir().glob("*.yaml"))
+
+
+def load_scenario(spec: str, settings: "Settings") -> Scenario:
+    """Load a preset name or a path; resolve includes; validate every event. Raises ConfigError."""
+    path = _resolve(spec, None)
+    return _load(path, settings, stack=())
+
+
+def _resolve(spec: Any, base: Path | None) -> Path:
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"scenario: {spec!r} is not a scenario name or path; presets: {', '.join(presets())}")
+    looks_like_path = spec.endswith((".yaml", ".yml")) or "/" in spec or "\\" in spec
+    if not looks_like_path:
+        path = presets_dir() / f"{spec}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"scenario: unknown scenario {spec!r}; presets: {', '.join(presets())} "
+                              "(or give a path to a .yaml file)")
+        return path
+    path = Path(spec).expanduser()
+    if not path.is_absolute() and base is not None and (base / path).exists():
+        path = base / path
+    if not path.exists():
+        raise ConfigError(f"scenario: file not found: {spec}")
+    if not path.is_file():
+        raise ConfigError(f"scenario: {spec} is not a file")
+    return path
+
+
+def _load(path: Path, settings: "Settings", stack: tuple[Path, ...]) -> Scenario:
+    where = str(path)
+    real = path.resolve()
+    if real in stack:
+        chain = " -> ".join(p.stem for p in (*stack, real))
+        raise ConfigError(f"{where}: include: scenarios include each other in a cycle ({chain})")
+    doc = _read_yaml(path)
+    unknown = set(doc) - _FILE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_FILE_KEYS))}")
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{where}: description must be text")
+    sources = doc.get("sources", []) or []
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise ConfigError(f"{where}: sources must be a list of fact ids such as [B4, ctx3]")
+    include = doc.get("include", []) or []
+    if isinstance(include, str):
+        include = [include]
+    if not isinstance(include, list):
+        raise ConfigError(f"{where}: include must be a list of scenario names or paths")
+    events_raw = doc.get("events", []) or []
+    if not isinstance(events_raw, list):
+        raise ConfigError(f"{where}: events must be a list of events (each a mapping with id, type, date)")
+
+    events: list[Event] = []
+    files = [str(real)]
+    seen: dict[str, Event] = {}
+
+    def add(ev: Event) -> None:
+        prev = seen.get(ev.id)
+        if prev is not None:
+            if prev.file == ev.file and prev.spec == ev.spec:
+                return  # the same event reached through two includes
+            raise ConfigError(f"{ev.file}: events: duplicate event id {ev.id!r} (also in {prev.file})")
+        seen[ev.id] = ev
+        events.append(ev)
+
+    for inc in include:
+        sub = _load(_resolve(inc, path.parent), settings, stack=(*stack, real))
+        files.extend(f for f in sub.files if f not in files)
+        for ev in sub.events:
+            add(ev)
+    for i, raw in enumerate(events_raw):
+        add(_event(raw, i, where, settings))
+    name = doc.get("name", path.stem)
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}: name must be text")
+    return Scenario(name=name, description=description.strip(), sources=list(sources), events=events,
+                    file=where, files=files)
+
+
+def _read_yaml(path: Path) -> dict:
+    where = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(f"{where}: file is {size:,} bytes; a scenario file may have at most {MAX_BYTES:,}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: not a text file (not UTF-8); a scenario is a YAML text file") from None
+    if "\x00" in text:
+        raise ConfigError(f"{where}: not a text file (contains NUL bytes); a scenario is a YAML text file")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ConfigError(f"{where}: invalid YAML{line}: {problem}") from None
+    if doc is None:
+        raise ConfigError(f"{where}: the file is empty; a scenario needs at least 'events' or 'include'")
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where}: a scenario file must be a mapping with keys {', '.join(sorted(_FILE_KEYS))}")
+    return doc
+
+
+def _event(raw: Any, i: int, where: str, settings: "Settings") -> Event:
+    loc = f"{where}: events[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{loc}: an event is a mapping with id, type and date")
+    etype = raw.get("type")
+    if etype not in EVENT_TYPES:
+        raise ConfigError(f"{loc}: unknown event type {etype!r}; allowed: {', '.join(EVENT_TYPES)}")
+    allowed = _NAMED_KEYS if etype in NAMED_SHOCKS else _GENERIC_KEYS
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ConfigError(f"{loc}: unknown key {sorted(map(str, unknown))[0]!r} for type {etype}; "
+                          f"allowed: {', '.join(sorted(allowed))}")
+    eid = raw.get("id")
+    if not isinstance(eid, str) or not eid.strip():
+        raise ConfigError(f"{loc}: id must be a non-empty text")
+    loc = f"{where}: events[{i}] ({eid})"
+    if "date" not in raw:
+        raise ConfigError(f"{loc}: date is missing (YYYY-MM)")
+    try:
+        month = parse_month(raw["date"])
+    except ValueError as exc:
+        raise ConfigError(f"{loc}: date: {exc}") from None
+    if not settings.start <= month <= settings.end:
+        raise ConfigError(f"{loc}: date {format_month(month)} is outside the simulated period "
+                          f"{format_month(settings.start)}..{format_month(settings.end)}")
+    spec = {k: v for k, v in raw.items() if k != "date"}
+    strength = 1.0
+    if etype in NAMED_SHOCKS:
+        strength = _number(raw.get("strength", 1.0), f"{loc}: strength", 0.0, 1.0)
+        spec["strength"] = strength
+    else:
+        if "value" not in raw:
+            raise ConfigError(f"{loc}: value is missing")
+        spec["value"] = _number(raw["value"], f"{loc}: value", None, None)
+        has_p, has_r = "parameter" in raw, "relation" in raw
+        if has_p == has_r:
+            raise ConfigError(f"{loc}: give either 'parameter' or 'relation' (with 'channel')")
+        if has_p:
+            if "channel" in raw:
+                raise ConfigError(f"{loc}: 'channel' goes with 'relation', not with 'parameter'")
+            _changeable(raw["parameter"], loc, settings)
+        else:
+            _relation(raw["relation"], raw.get("channel"), loc, settings)
+    return Event(id=eid, type=etype, month=month, strength=strength, spec=spec, file=where)
+
+
+def _number(value: Any, loc: str, low: float | None, high: float | None) -> float:
+    import math
+
+    rng = f"[{low:g}, {high:g}]" if low is not None else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{loc}: {value!r} is not a number; allowed: {rng}")
+    if low is not None and not low <= value <= high:
+        raise ConfigError(f"{loc}: {value!r} is out of range; allowed: {rng}")
+    return float(value)
+
+
+def _canonical_policy(path: str, settings: "Settings") -> str:
+    """``policy.iran-russia.military`` -> ``policy.russia-iran.military`` (either order accepted)."""
+    parts = path.split(".")
+    if len(parts) == 3 and parts[0] == "policy":
+        pair = parts[1].split("-")
+        if len(pair) == 2 and all(a in settings.actors for a in pair) and pair[0] != pair[1]:
+            return f"policy.{settings.dyad_key(*pair)}.{parts[2]}"
+    return path
+
+
+def _changeable(path: Any, loc: str, settings: "Settings") -> None:
+    reg = prm.registry(settings.actors)
+    if isinstance(path, str):
+        path = _canonical_policy(path, settings)
+    if not isinstance(path, str) or path not in reg:
+        from .config import _suggest
+
+        raise ConfigError(f"{loc}: parameter {path!r} does not exist; {_suggest(str(path), reg)}")
+    p = reg[path]
+    actor_field = path.split(".", 2)[2] if path.startswith("actors.") else None
+    fixed = path.startswith(_FIXED_PREFIXES) and not (actor_field in _CHANGEABLE_ACTOR_FIELDS)
+    if p.kind != "float" or fixed:
+        raise ConfigError(f"{loc}: parameter {path} cannot change during a run; events may change numeric "
+                          "parameters under actors (insecurity, sanctions, cinc, needs, offers), policy, dynamics, "
+                          "exchange, war and anchors.*.status (relations: use 'relation')")
+
+
+def _relation(dyad: Any, channel: Any, loc: str, settings: "Settings") -> None:
+    parts = str(dyad).split("-")
+    if len(parts) != 2 or any(a not in settings.actors for a in parts) or parts[0] == parts[1]:
+        raise ConfigError(f"{loc}: relation {dyad!r} is not a pair of actors 'a-b'; actors: {', '.join(settings.actors)}")
+    if channel not in (*prm.CHANNELS, "all"):
+        raise ConfigError(f"{loc}: channel {channel!r}; allowed: {', '.join(prm.CHANNELS)}, all")
+
+
+def _expand(ev: Event, s: "Settings") -> list[Operation]:
+    """Turn an event into operations. Named shocks read their magnitudes from ``shocks.*``."""
+    m = ev.month - s.start
+    k = ev.strength
+
+    def op(kind: str, path: str, value: float, target: str = "parameter") -> Operation:
+        return Operation(month=m, op=kind, target=target, path=path, value=float(value), event=ev.id)
+
+    if ev.type == "assad_fall":
+        actor = s["shocks.assad_fall.actor"]
+        return [op("set", "anchors.syria.status", 1.0 - k),
+                op("shift", f"actors.{actor}.insecurity", k * s["shocks.assad_fall.insecurity"])]
+    if ev.type == "trump_talks":
+        us = s["shocks.trump_talks.mediator"]
+        attacker, defender = s["war.attacker"], s["war.defender"]
+        with_attacker = s.dyad_key(us, attacker)
+        out = [op("shift", f"policy.{with_attacker}.{c}", k * s["shocks.trump_talks.detente"]) for c in prm.CHANNELS]
+        out.append(op("shift", f"policy.{s.dyad_key(us, defender)}.military", -k * s["shocks.trump_talks.aid_cut"]))
+        out.append(op("shift", "war.intensity.target", -k * s["shocks.trump_talks.deescalation"]))
+        return out
+    if ev.type == "snapback":
+        return [op("shift", f"actors.{s['shocks.snapback.actor']}.sanctions", k * s["shocks.snapback.sanctions"])]
+    value = ev.spec["value"]
+    if "parameter" in ev.spec:
+        return [op(ev.type, _canonical_policy(ev.spec["parameter"], s), value)]
+    a, b = str(ev.spec["relation"]).split("-")
+    channels = prm.CHANNELS if ev.spec["channel"] == "all" else (ev.spec["channel"],)
+    return [op(ev.type, f"{s.dyad_key(a, b)}.{c}", value, target="relation") for c in channels]
