@@ -1,0 +1,49 @@
+# make run   - create .venv (Python >= 3.12), install, run the default scenario with its plots
+# make test  - create/update .venv with the test extras and run the whole test suite
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= test
+
+# The first interpreter >= 3.12 among the usual names, then pyenv's installed versions.
+PYTHON_312 := $(shell for c in python3.13 python3.12 python3 python; do \
+	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    command -v $$c; exit 0; fi; done; \
+	  root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
+	  for p in $$(ls -d $$root/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	    if $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$p; exit 0; fi; done)
+
+.PHONY: run test venv lint validate params docs clean
+
+$(VENV)/.installed-$(EXTRAS): pyproject.toml
+	@if [ -z "$(PYTHON_312)" ]; then echo "error: Python >= 3.12 is needed and none was found (tried python3.13, python3.12, python3, python and pyenv versions)" >&2; exit 1; fi
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	  rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON_312)"; $(PYTHON_312) -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(VENV)/.installed-$(EXTRAS)
+
+run: EXTRAS = test
+run: venv
+	$(VENV)/bin/geosim
+
+test: EXTRAS = test
+test: venv
+	$(VENV)/bin/python -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check sim tests benchmarks scripts
+
+validate: venv
+	$(VENV)/bin/geosim-validate
+
+params: venv
+	$(VENV)/bin/geosim-params
+
+docs: venv
+	$(VENV)/bin/geosim-params --markdown > docs/parameters.md
+
+clean:
+	rm -rf $(VENV) outputs/runs outputs/multirun .pytest_cache

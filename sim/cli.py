@@ -1,0 +1,108 @@
+"""Command-line entry points: thin shells that compose a config and call one function.
+
+``geosim [overrides]``  run a scenario (Hydra; ``-m`` sweeps), write results, summary, plots
+``geosim-params``       print every parameter with its unit, range and provenance
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from . import config as _config  # noqa: F401  (registers the config node 'base')
+from .errors import ConfigError
+
+log = logging.getLogger("geosim")
+
+
+def write_run(ds, settings, outdir: str | Path) -> dict[str, Path]:
+    """Write results.nc (atomically), summary.csv and the plots into ``outdir``."""
+    from . import plots, results, summary
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    table = summary.summarize(ds, settings)
+    paths = {}
+    if settings["output.plots"]:
+        for p in plots.write_all(ds, settings, outdir):
+            paths[p.stem] = p
+    csv = outdir / "summary.csv"
+    tmp = outdir / ".summary.csv.part"
+    table.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(csv)
+    paths["summary"] = csv
+    # results.nc last: its presence marks a finished run
+    paths["results"] = results.save(ds, outdir / "results.nc")
+    return paths
+
+
+def _run_job(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from .config import validate
+    from .run import run
+    from .summary import render, summarize
+
+    try:
+        settings = validate(cfg)
+    except ConfigError as exc:
+        print(f"geosim: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    for noisy in ("MESA", "matplotlib"):  # Mesa logs every step at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    outdir = Path(HydraConfig.get().runtime.output_dir)
+    log.info("scenario %s, %d replicates, seed %d", settings.scenario.name, settings["ensemble.replicates"], settings["seed"])
+    ds = run(settings)
+    paths = write_run(ds, settings, outdir)
+    print(f"\nScenario: {settings.scenario.name} — {settings.scenario.description}\n")
+    print(render(summarize(ds, settings), settings["ensemble.replicates"]))
+    print(f"\nWrote {outdir}/")
+    for p in paths.values():
+        print(f"  {p.name}")
+
+
+@hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
+def _app(cfg: DictConfig) -> None:
+    _run_job(cfg)
+
+
+def main() -> None:
+    """``geosim``: run a scenario with Hydra overrides, e.g. ``geosim scenario=assad_fall``."""
+    _app()
+
+
+def params_table(markdown: bool = False) -> str:
+    """Every parameter: path, default, unit, allowed range, provenance."""
+    from .parameters import iter_params
+
+    rows = [(path, _show(p.default), p.unit, p.allowed(), p.source, p.doc) for path, p in iter_params()]
+    if markdown:
+        out = ["| parameter | default | unit | allowed | provenance | meaning |", "|---|---|---|---|---|---|"]
+        out += ["| " + " | ".join(f"`{c}`" if i == 0 else c.replace("|", "/") for i, c in enumerate(r)) + " |" for r in rows]
+        return "\n".join(out) + "\n"
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    head = ("parameter", "default", "unit", "allowed", "provenance")
+    lines = ["  ".join(h.ljust(w[i]) if i < 4 else h for i, h in enumerate(head))]
+    lines += ["  ".join(c.ljust(w[i]) if i < 4 else c for i, c in enumerate(r[:5])) for r in rows]
+    return "\n".join(lines)
+
+
+def _show(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(map(str, v)) + "]"
+    return str(v)
+
+
+def params_main(argv: list[str] | None = None) -> None:
+    """``geosim-params [--markdown]``: the parameter table."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help"):
+        print("usage: geosim-params [--markdown]\nEvery parameter with default, unit, allowed range and provenance.")
+        return
+    print(params_table(markdown="--markdown" in argv), end="" if "--markdown" in argv else "\n")
