@@ -158,7 +158,7 @@ class GeoModel(mesa.Model):
         self.route_aid = (self.route_rec == self.defender) & (self.route_channel == MILITARY)
 
     def _measures_zero(self) -> None:
-        R, A, D = self.R, self.A, self.D
+        R, A, _D = self.R, self.A, self.D
         self.flows = np.zeros((R, self.n_routes))
         self.dependence = np.zeros((R, A, A, C + 1))
         self.demand = np.zeros((R, A, A))

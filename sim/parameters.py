@@ -10,8 +10,9 @@ defaults; a sixth actor is added by configuration alone (see the README).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Iterator
+from typing import Any
 
 GOODS = ("drones", "missiles", "troops", "arms", "trade", "cover")
 """What can flow from one state to another (B2, A3–A5, A11)."""
@@ -356,7 +357,7 @@ def actor_param(actor: str, field: str) -> Param:
 def relation_params(dyad: str) -> dict[str, Param]:
     values, source = RELATIONS.get(dyad, ((0.0, 0.0, 0.0), "assumption: neutral until configured"))
     out = {}
-    for c, v in zip(CHANNELS, values):
+    for c, v in zip(CHANNELS, values, strict=False):
         out[f"relations.{dyad}.{c}"] = P(v, STRENGTH, -1.0, 1.0, source, f"{c} strength at the start")
         out[f"policy.{dyad}.{c}"] = P(0.0, LOGIT, -5.0, 5.0, "assumption: no policy shift at the start",
                                       f"extra pull on the {c} target from deliberate policy (shocks shift it)")

@@ -74,7 +74,7 @@ def trajectories(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     cols = 2
     rows = (len(dyads) + 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(14, 2.9 * rows + 1.2), sharex=True, squeeze=False)
-    for ax, dyad in zip(axes.flat, dyads):
+    for ax, dyad in zip(axes.flat, dyads, strict=False):
         dyad_panel(ax, ds, settings, dyad, event_labels=True)
     for ax in list(axes.flat)[len(dyads):]:
         ax.set_visible(False)
@@ -111,7 +111,7 @@ def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None)
     index = {a: i for i, a in enumerate(actors)}
     fig, axes = plt.subplots(1, len(months), figsize=(4.4 * len(months), 5.0), squeeze=False)
     comp = ds["strength"].sel(channel="composite").median("replicate")
-    for ax, month in zip(axes.flat, months):
+    for ax, month in zip(axes.flat, months, strict=False):
         values = comp.sel(time=np.datetime64(f"{month}-01", "ns"))
         for dyad in ds["dyad"].values:
             a, b = dyad.split("–")
@@ -124,7 +124,7 @@ def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None)
                 ax.text((x1 + x2) / 2, (y1 + y2) / 2, f"{v:+.2f}", fontsize=7, ha="center", va="center",
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8), zorder=3)
         ax.scatter(pos[:, 0], pos[:, 1], s=1300, color="#fdfefe", edgecolor="#34495e", lw=1.5, zorder=2)
-        for a, (x, y) in zip(actors, pos):
+        for a, (x, y) in zip(actors, pos, strict=False):
             ax.text(x, y, a.replace(" ", "\n"), ha="center", va="center", fontsize=8, fontweight="bold", zorder=4)
         ax.set_title(month, fontsize=12)
         ax.set_xlim(-1.45, 1.45)

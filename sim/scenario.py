@@ -90,7 +90,7 @@ class Scenario:
     file: str
     files: list[str] = field(default_factory=list)
 
-    def operations(self, settings: "Settings") -> list[Operation]:
+    def operations(self, settings: Settings) -> list[Operation]:
         ops: list[Operation] = []
         for ev in self.events:
             ops.extend(_expand(ev, settings))
@@ -116,7 +116,7 @@ def presets() -> list[str]:
     return sorted(p.stem for p in presets_dir().glob("*.yaml"))
 
 
-def load_scenario(spec: str, settings: "Settings") -> Scenario:
+def load_scenario(spec: str, settings: Settings) -> Scenario:
     """Load a preset name or a path; resolve includes; validate every event. Raises ConfigError."""
     path = _resolve(spec, None)
     return _load(path, settings, stack=())
@@ -142,7 +142,7 @@ def _resolve(spec: Any, base: Path | None) -> Path:
     return path
 
 
-def _load(path: Path, settings: "Settings", stack: tuple[Path, ...]) -> Scenario:
+def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
     where = str(path)
     real = path.resolve()
     if real in stack:
@@ -223,7 +223,7 @@ def _read_yaml(path: Path) -> dict:
     return doc
 
 
-def _event(raw: Any, i: int, where: str, settings: "Settings") -> Event:
+def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
     loc = f"{where}: events[{i}]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{loc}: an event is a mapping with id, type and date")
@@ -280,7 +280,7 @@ def _number(value: Any, loc: str, low: float | None, high: float | None) -> floa
     return float(value)
 
 
-def _canonical_policy(path: str, settings: "Settings") -> str:
+def _canonical_policy(path: str, settings: Settings) -> str:
     """``policy.iran-russia.military`` -> ``policy.russia-iran.military`` (either order accepted)."""
     parts = path.split(".")
     if len(parts) == 3 and parts[0] == "policy":
@@ -290,7 +290,7 @@ def _canonical_policy(path: str, settings: "Settings") -> str:
     return path
 
 
-def _changeable(path: Any, loc: str, settings: "Settings") -> None:
+def _changeable(path: Any, loc: str, settings: Settings) -> None:
     reg = prm.registry(settings.actors)
     if isinstance(path, str):
         path = _canonical_policy(path, settings)
@@ -300,14 +300,14 @@ def _changeable(path: Any, loc: str, settings: "Settings") -> None:
         raise ConfigError(f"{loc}: parameter {path!r} does not exist; {_suggest(str(path), reg)}")
     p = reg[path]
     actor_field = path.split(".", 2)[2] if path.startswith("actors.") else None
-    fixed = path.startswith(_FIXED_PREFIXES) and not (actor_field in _CHANGEABLE_ACTOR_FIELDS)
+    fixed = path.startswith(_FIXED_PREFIXES) and actor_field not in _CHANGEABLE_ACTOR_FIELDS
     if p.kind != "float" or fixed:
         raise ConfigError(f"{loc}: parameter {path} cannot change during a run; events may change numeric "
                           "parameters under actors (insecurity, sanctions, cinc, needs, offers), policy, dynamics, "
                           "exchange, war and anchors.*.status (relations: use 'relation')")
 
 
-def _relation(dyad: Any, channel: Any, loc: str, settings: "Settings") -> None:
+def _relation(dyad: Any, channel: Any, loc: str, settings: Settings) -> None:
     parts = str(dyad).split("-")
     if len(parts) != 2 or any(a not in settings.actors for a in parts) or parts[0] == parts[1]:
         raise ConfigError(f"{loc}: relation {dyad!r} is not a pair of actors 'a-b'; actors: {', '.join(settings.actors)}")
@@ -315,7 +315,7 @@ def _relation(dyad: Any, channel: Any, loc: str, settings: "Settings") -> None:
         raise ConfigError(f"{loc}: channel {channel!r}; allowed: {', '.join(prm.CHANNELS)}, all")
 
 
-def _expand(ev: Event, s: "Settings") -> list[Operation]:
+def _expand(ev: Event, s: Settings) -> list[Operation]:
     """Turn an event into operations. Named shocks read their magnitudes from ``shocks.*``."""
     m = ev.month - s.start
     k = ev.strength
