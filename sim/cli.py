@@ -105,4 +105,18 @@ def params_main(argv: list[str] | None = None) -> None:
     if argv and argv[0] in ("-h", "--help"):
         print("usage: geosim-params [--markdown]\nEvery parameter with default, unit, allowed range and provenance.")
         return
-    print(params_table(markdown="--markdown" in argv), end="" if "--markdown" in argv else "\n")
+    if "--markdown" in argv:
+        print(PARAMS_HEADER + params_table(markdown=True), end="")
+    else:
+        print(params_table())
+
+
+PARAMS_HEADER = """# Parameters
+
+Generated from `sim/parameters.py` by `make docs` (`geosim-params --markdown`); a test keeps this
+file in step with the registry. Provenance cites the fact ids of `domain.md` (A = article A,
+B = article B, ctx = context) or says why a value is an assumption. Any value can be overridden
+on the command line, e.g. `geosim actors.iran.sanctions=0.8`. Strength units: −1 (hostile) to
++1 (allied); logit units add to the argument of the tanh/logistic curves of `docs/model.md`.
+
+"""

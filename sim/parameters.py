@@ -196,9 +196,10 @@ RUN = {
     "time.end": Param("2028-12", "month", source=f"{_A}: four years of projection", doc="last simulated month",
                       kind="month"),
     "output.plots": P(True, "flag", source=f"{_A}: students want pictures", doc="write PNG plots"),
-    "output.network_dates": Param(["2022-07", "2024-11", "2025-06", "end"], "months",
+    "output.network_dates": Param(["start", "2024-11", "2025-06", "end"], "months",
                                   source=f"{_A}: start, before Assad's fall, after the shocks, horizon",
-                                  doc="months shown in the network picture ('end' = last month)", kind="months"),
+                                  doc="months shown in the network picture ('start', 'end'; months outside the run are left out)",
+                                  kind="months"),
     "output.focus_dyad": Param("russia-iran", "dyad", source="domain.md: the partnership the articles are about",
                                doc="dyad drawn large in its own figure", kind="str"),
 }

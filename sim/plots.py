@@ -33,8 +33,8 @@ def _band(ax, t, da: xr.DataArray, color, label, style="-"):
 
 
 def _events(ax, settings: Settings, labels: bool = True):
-    for ev in settings.scenario.events:
-        x = np.datetime64(f"{format_month(ev.month)}-01")
+    for ev in settings.scenario.in_period(settings):
+        x = np.datetime64(f"{format_month(max(ev.month, settings.start))}-01")
         ax.axvline(x, color="#7f8c8d", ls=":", lw=1.2, zorder=0)
         if labels:
             ax.annotate(ev.id.replace("_", " "), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
@@ -104,8 +104,9 @@ def _positions(n: int) -> np.ndarray:
 
 def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None) -> plt.Figure:
     """The states as a network at chosen months: width = |composite strength|, colour = sign."""
-    months = months or list(settings["output.network_dates"])
-    months = [format_month(settings.end) if m == "end" else format_month(parse_month(m)) for m in months]
+    named = {"start": settings.start, "end": settings.end}
+    wanted = [named[m] if m in named else parse_month(m) for m in months or settings["output.network_dates"]]
+    months = [format_month(m) for m in dict.fromkeys(wanted) if settings.start <= m <= settings.end]
     actors = list(ds["actor"].values)
     pos = _positions(len(actors))
     index = {a: i for i, a in enumerate(actors)}

@@ -51,6 +51,7 @@ _COMMON_KEYS = {"id", "type", "date", "note", "sources"}
 _NAMED_KEYS = _COMMON_KEYS | {"strength"}
 _GENERIC_KEYS = _COMMON_KEYS | {"parameter", "relation", "channel", "value"}
 MAX_BYTES = 1_000_000
+_EARLIEST, _LATEST = 1900 * 12, 2200 * 12 + 11
 # Parameters a scenario may not change during a run: they are read once at the start or they
 # are the shocks' own magnitudes (edit those in the configuration instead).
 _FIXED_PREFIXES = ("scenario", "seed", "ensemble.", "time.", "output.", "relations.", "shocks.",
@@ -91,10 +92,18 @@ class Scenario:
     files: list[str] = field(default_factory=list)
 
     def operations(self, settings: Settings) -> list[Operation]:
+        """Timed operations for this run's period.
+
+        An event dated before the first month takes effect in the first month (its state
+        holds when the run starts); an event after the last month is not part of the run.
+        """
         ops: list[Operation] = []
-        for ev in self.events:
+        for ev in self.in_period(settings):
             ops.extend(_expand(ev, settings))
         return sorted(ops, key=lambda o: o.month)  # stable: file order within a month
+
+    def in_period(self, settings: Settings) -> list[Event]:
+        return [ev for ev in self.events if ev.month <= settings.end]
 
     def to_yaml(self) -> str:
         """The resolved scenario (includes flattened), for embedding in results."""
@@ -174,14 +183,18 @@ def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
     def add(ev: Event) -> None:
         prev = seen.get(ev.id)
         if prev is not None:
-            if prev.file == ev.file and prev.spec == ev.spec:
+            if prev.file == ev.file and prev.spec == ev.spec and prev.month == ev.month:
                 return  # the same event reached through two includes
             raise ConfigError(f"{ev.file}: events: duplicate event id {ev.id!r} (also in {prev.file})")
         seen[ev.id] = ev
         events.append(ev)
 
     for inc in include:
-        sub = _load(_resolve(inc, path.parent), settings, stack=(*stack, real))
+        try:
+            inc_path = _resolve(inc, path.parent)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: include: {str(exc).removeprefix('scenario: ')}") from None
+        sub = _load(inc_path, settings, stack=(*stack, real))
         files.extend(f for f in sub.files if f not in files)
         for ev in sub.events:
             add(ev)
@@ -245,9 +258,9 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
         month = parse_month(raw["date"])
     except ValueError as exc:
         raise ConfigError(f"{loc}: date: {exc}") from None
-    if not settings.start <= month <= settings.end:
-        raise ConfigError(f"{loc}: date {format_month(month)} is outside the simulated period "
-                          f"{format_month(settings.start)}..{format_month(settings.end)}")
+    if not _EARLIEST <= month <= _LATEST:
+        raise ConfigError(f"{loc}: date {format_month(month)} is implausible; allowed: "
+                          f"{format_month(_EARLIEST)}..{format_month(_LATEST)}")
     spec = {k: v for k, v in raw.items() if k != "date"}
     strength = 1.0
     if etype in NAMED_SHOCKS:
@@ -317,7 +330,7 @@ def _relation(dyad: Any, channel: Any, loc: str, settings: Settings) -> None:
 
 def _expand(ev: Event, s: Settings) -> list[Operation]:
     """Turn an event into operations. Named shocks read their magnitudes from ``shocks.*``."""
-    m = ev.month - s.start
+    m = max(ev.month - s.start, 0)
     k = ev.strength
 
     def op(kind: str, path: str, value: float, target: str = "parameter") -> Operation:

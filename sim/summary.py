@@ -13,8 +13,8 @@ from .config import Settings
 def _months(ds: xr.Dataset, settings: Settings) -> list[tuple[str, str]]:
     """(month, label) for each event month and the horizon, in order."""
     out: dict[str, str] = {}
-    for ev in settings.scenario.events:
-        out.setdefault(format_month(ev.month), ev.id)
+    for ev in settings.scenario.in_period(settings):
+        out.setdefault(format_month(max(ev.month, settings.start)), ev.id)
     end = format_month(settings.end)
     out[end] = (out[end] + ", " if end in out else "") + "horizon"
     return sorted(out.items(), key=lambda kv: parse_month(kv[0]))

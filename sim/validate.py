@@ -43,7 +43,7 @@ def _year(da: xr.DataArray, year: int) -> xr.DataArray:
 
 
 def _event_month(settings: Settings, etype: str) -> str:
-    months = [ev.month for ev in settings.scenario.events if ev.type == etype]
+    months = [ev.month for ev in settings.scenario.in_period(settings) if ev.type == etype]
     if not months:
         raise ConfigError(f"validate: scenario {settings.scenario.name} has no {etype} event")
     return format_month(months[0])
