@@ -72,6 +72,16 @@ def _app(cfg: DictConfig) -> None:
 
 def main() -> None:
     """``geosim``: run a scenario with Hydra overrides, e.g. ``geosim scenario=assad_fall``."""
+    args = sys.argv[1:]
+    if not any(a.startswith("-") for a in args):
+        # a single run: check the overrides first, so that a bad value or key is one line, exit 2
+        from .config import compose, validate
+
+        try:
+            validate(compose(args))
+        except ConfigError as exc:
+            print(f"geosim: error: {exc}", file=sys.stderr)
+            sys.exit(2)
     _app()
 
 

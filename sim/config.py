@@ -48,7 +48,15 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
         with initialize_config_module(version_base="1.3", config_module=CONFIG_MODULE):
             return hydra_compose(config_name="config", overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"config override: {_one_line(exc)}") from None
+        import re
+
+        missing = re.search(r"Could not override '([^']+)'", str(exc))
+        if missing and "not in struct" in str(exc.__cause__ or exc):
+            key = missing.group(1)
+            raise ConfigError(f"config override: unknown key '{key}'; {_suggest(key, prm.registry())} "
+                              "(to add an actor or a relation use +key=value)") from None
+        hint = " (to sweep over values run geosim -m key=a,b)" if "Ambiguous value" in str(exc) else ""
+        raise ConfigError(f"config override: {_one_line(exc)}{hint}") from None
 
 
 def _one_line(exc: BaseException) -> str:
