@@ -40,8 +40,9 @@ class StateAgent(mesa.Agent):
 
         threat = insecurity + sum over hostile states of hostility x their capability share;
         needs  = baseline + insecurity x sensitivity (arms, cover) + sanctions x sensitivity
-        (trade). At war, the need for arms and troops scales with war intensity; the attacker's
-        need for imported drones is the gap its own production leaves (see the model).
+        (trade), clipped to [0, 1]. The attacker's need for troops scales with war intensity and
+        its need for imported drones is the gap its own plant leaves (see the model); the
+        defender's need for arms scales with war intensity.
         """
         m = self.model
         hostile = m.hostility_matrix[:, self.index, :]

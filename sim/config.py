@@ -59,6 +59,11 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
         raise ConfigError(f"config override: {_one_line(exc)}{hint}") from None
 
 
+def _clean(text: object) -> str:
+    """A user-given key made safe for a one-line message (control characters escaped)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def _one_line(exc: BaseException) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     return " ".join(lines[:3]) if lines else type(exc).__name__
@@ -160,7 +165,7 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     raw = {k: v for k, v in raw.items() if k != "hydra"}
     for key in raw:
         if key not in _ROOT_KEYS:
-            raise ConfigError(f"{where}: unknown key '{key}'; allowed: {', '.join(sorted(_ROOT_KEYS))}")
+            raise ConfigError(f"{where}: unknown key '{_clean(key)}'; allowed: {', '.join(sorted(_ROOT_KEYS))}")
 
     actors_node = raw.get("actors") or {}
     if not isinstance(actors_node, dict) or len(actors_node) < 2:
@@ -168,9 +173,9 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     actors = [str(a) for a in actors_node]
     for a in actors:
         if not a.replace("_", "").isalnum() or not a[0].isalpha() or a != a.lower():
-            raise ConfigError(f"{where}: actors.{a}: an actor key is lower-case letters, digits and '_'")
+            raise ConfigError(f"{where}: actors.{_clean(a)}: an actor key is lower-case letters, digits and '_'")
         if not isinstance(actors_node[a], dict):
-            raise ConfigError(f"{where}: actors.{a} must be a mapping of actor parameters")
+            raise ConfigError(f"{where}: actors.{_clean(a)} must be a mapping of actor parameters")
 
     reg = prm.registry(actors)
     given = _flatten({k: v for k, v in raw.items() if k not in ("relations", "policy")})
@@ -181,7 +186,7 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     for path, value in given.items():
         p = reg.get(path)
         if p is None:
-            raise ConfigError(f"{where}: unknown key '{path}'; {_suggest(path, reg)}")
+            raise ConfigError(f"{where}: unknown key '{_clean(path)}'; {_suggest(path, reg)}")
         values[path] = _check_value(path, value, p, where)
     for path, p in reg.items():
         if path not in values:
@@ -248,10 +253,10 @@ def _relations_flat(raw: dict, root: str, actors: list[str], where: str) -> dict
     for dyad, channels in node.items():
         parts = str(dyad).split("-")
         if len(parts) != 2 or parts[0] not in actors or parts[1] not in actors or parts[0] == parts[1]:
-            raise ConfigError(f"{where}: {root}.{dyad}: not a pair of actors 'a-b'; actors: {', '.join(actors)}")
+            raise ConfigError(f"{where}: {root}.{_clean(dyad)}: not a pair of actors 'a-b'; actors: {', '.join(actors)}")
         key = prm.dyad_key(parts[0], parts[1], actors)
         if not isinstance(channels, dict):
-            raise ConfigError(f"{where}: {root}.{dyad} must map channels ({', '.join(prm.CHANNELS)}) to numbers")
+            raise ConfigError(f"{where}: {root}.{_clean(dyad)} must map channels ({', '.join(prm.CHANNELS)}) to numbers")
         for channel, value in channels.items():
             path = f"{root}.{key}.{channel}"
             if path not in out or dyad != key:
@@ -268,7 +273,7 @@ def _suggest(path: str, reg: dict[str, prm.Param]) -> str:
     parent = path.rsplit(".", 1)[0]
     siblings = sorted(k.rsplit(".", 1)[1] for k in reg if k.rsplit(".", 1)[0] == parent)
     if siblings:
-        return f"allowed under {parent}: {', '.join(siblings)}"
+        return f"allowed under {_clean(parent)}: {', '.join(siblings)}"
     return "geosim-params lists every key"
 
 

@@ -114,7 +114,6 @@ class GeoModel(mesa.Model):
         self.drone_stock = np.zeros(R)
         self.drone_import_need = np.zeros(R)
         self.troops_present = np.zeros((R, self.n_routes))
-        self.offset = None  # (R, D, C): structural stance, fixed at the first month
         self._measures_zero()
         self._update_hostility()
         self._perception_inputs()
@@ -122,6 +121,24 @@ class GeoModel(mesa.Model):
         for i, key in enumerate(self.actor_keys):
             StateAgent(self, key, i, settings.names[key])
         self.states = sorted(self.agents, key=lambda a: a.index)
+        self._rest_state()
+
+    def _rest_state(self) -> None:
+        """Make the starting relations a rest point of the dynamics, before any event.
+
+        A noise-free pass over the first month (no random draws) gives the flows the
+        configuration implies at the start; trust starts at the level those flows sustain, and
+        the structural offset (R, D, C) is set so that each channel's target equals its
+        starting strength. Trends then come only from what changes: the war, the drone plant,
+        events. Nothing of this pass is recorded.
+        """
+        self.war_demand(noise=False)
+        for state in self.states:
+            state.assess()
+        self.exchange(noise=False)
+        self.trust = self._delivered()
+        self.offset = np.arctanh(np.clip(self.strength, -0.995, 0.995)) - self.drivers()
+        self._measures_zero()
 
     # ----------------------------------------------------------------------------------------
     def _build_routes(self) -> None:
@@ -200,14 +217,15 @@ class GeoModel(mesa.Model):
             d, c = self.dyad_index[dyad], CHANNEL[channel]
             new = o.value if o.op == "set" else self.strength[:, d, c] + o.value
             self.strength[:, d, c] = np.clip(new, -1.0, 1.0)
-        if o.target == "relation":
-            self._update_hostility()
+        self._update_hostility()  # relations or composite weights may have changed
 
     # --- the month --------------------------------------------------------------------------
     def step(self) -> None:
         for o in self.operations:
             if o.month == self.month:
                 self.apply(o)
+        p = self.par
+        self.war_intensity += p["war.intensity.rate"] * (p["war.intensity.target"] - self.war_intensity)
         self.war_demand()
         self._perception_inputs()
         for state in self.states:
@@ -218,7 +236,7 @@ class GeoModel(mesa.Model):
         self.measure()
         self.month += 1
 
-    def war_demand(self) -> None:
+    def war_demand(self, noise: bool = True) -> None:
         """Drone demand (swarm doctrine x war intensity), domestic production, import need.
 
         demand_t     = demand_max * W_t * logistic((t - midpoint) / width)
@@ -226,7 +244,6 @@ class GeoModel(mesa.Model):
         import need  = (1 - production capacity / production_max) * demand_t / import_capacity
         """
         p, k = self.par, self.month
-        self.war_intensity += p["war.intensity.rate"] * (p["war.intensity.target"] - self.war_intensity)
         s = self.settings
         mid = s.month_index(s["war.drones.doctrine_midpoint"])
         doctrine = _sigmoid((k - mid) / p["war.drones.doctrine_width"])
@@ -239,14 +256,17 @@ class GeoModel(mesa.Model):
             capacity = np.where(k0 > 0, capacity, 0.0)
         else:
             capacity = np.zeros(self.R)
-        noise = p["war.drones.noise"]
-        self.drones_produced = capacity * np.exp(noise * self.rng.standard_normal(self.R) - 0.5 * noise**2)
+        self.drones_produced = capacity * (self._lognoise(p["war.drones.noise"]) if noise else 1.0)
         localisation = capacity / kmax
         orders = (1.0 - localisation) * self.drones_demanded
         cap = p["war.drones.import_capacity"]
         self.drone_import_need = np.where(cap > 0, np.minimum(1.0, orders / np.maximum(cap, _EPS)), 0.0)
 
-    def exchange(self) -> None:
+    def _lognoise(self, sd: np.ndarray) -> np.ndarray:
+        """Mean-one lognormal factors, one per replicate."""
+        return np.exp(sd * self.rng.standard_normal(self.R) - 0.5 * sd**2)
+
+    def exchange(self, noise: bool = True) -> None:
         """Noisy willingness per route, needs shared among suppliers and the world market.
 
         willingness = logistic((strength on the good's channel - threshold_g) / width + noise)
@@ -258,7 +278,8 @@ class GeoModel(mesa.Model):
         s_route = self.strength[:, self.route_dyad, self.route_channel]
         thresholds = np.stack([p[f"exchange.threshold.{g}"] for g in prm.GOODS], axis=1)[:, self.route_good]
         z = (s_route - thresholds) / p["exchange.width"][:, None]
-        z += p["dynamics.noise.decision"][:, None] * self.rng.standard_normal((R, self.n_routes))
+        if noise:
+            z += p["dynamics.noise.decision"][:, None] * self.rng.standard_normal((R, self.n_routes))
         willing = _sigmoid(z)
         cut = 1.0 - p["exchange.overextension"][:, None] * self.war_intensity[:, None]
         willing = np.where(self.route_overextends, willing * cut, willing)
@@ -275,8 +296,7 @@ class GeoModel(mesa.Model):
         p = self.par
         self.drones_imported = (self.flows[:, self.route_drones_in] * p["war.drones.import_capacity"][:, None]).sum(axis=1)
         supply = self.drone_stock + self.drones_produced + self.drones_imported
-        noise = p["war.drones.noise"]
-        wanted = self.drones_demanded * np.exp(noise * self.rng.standard_normal(self.R) - 0.5 * noise**2)
+        wanted = self.drones_demanded * self._lognoise(p["war.drones.noise"])
         self.drones_launched = np.minimum(wanted, supply)
         self.drone_stock = supply - self.drones_launched
         target = self.flows * p["war.troops.scale"][:, None]
@@ -312,16 +332,17 @@ class GeoModel(mesa.Model):
         """strength += rate_c x (tanh(offset + policy + drivers) - strength) + noise; trust follows delivery."""
         p, R = self.par, self.R
         x = self.drivers()
-        if self.offset is None:  # the start month is an equilibrium: structural stance
-            self.offset = np.arctanh(np.clip(self.strength, -0.995, 0.995)) - x
         target = np.tanh(self.offset + self.policy + x)
         rate = np.stack([p[f"dynamics.rate.{c}"] for c in prm.CHANNELS], axis=1)[:, None, :]
         noise = p["dynamics.noise.relation"][:, None, None] * self.rng.standard_normal((R, self.D, C))
         self.strength = np.clip(self.strength + rate * (target - self.strength) + noise, -1.0, 1.0)
-        volume = (self.flows @ self.M_dyad_channel).reshape(R, self.D, C).sum(axis=2)
-        delivered = np.minimum(1.0, volume / p["dynamics.trust_reference"][:, None])
-        self.trust += p["dynamics.trust_rate"][:, None] * (delivered - self.trust)
+        self.trust += p["dynamics.trust_rate"][:, None] * (self._delivered() - self.trust)
         self._update_hostility()
+
+    def _delivered(self) -> np.ndarray:
+        """Volume delivered between each pair this month relative to full delivery, (R, D) in [0, 1]."""
+        volume = (self.flows @ self.M_dyad_channel).reshape(self.R, self.D, C).sum(axis=2)
+        return np.minimum(1.0, volume / self.par["dynamics.trust_reference"][:, None])
 
     def _update_hostility(self) -> None:
         comp = self.composite()
