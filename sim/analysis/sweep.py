@@ -299,10 +299,12 @@ def describe(result: Aggregate) -> str:
     if missing:
         lines.append(f"missing {len(missing)} job(s):")
         for j in missing:
-            where = {"incomplete": f"folder {os.path.relpath(j.dir, result.sweep_dir)}/ has no {RESULTS} "
-                                   "(the job failed or is still running)",
-                     "not started": "never started",
-                     "unreadable": f"{RESULTS} unreadable: {j.note}"}[j.status]
+            if j.status == "incomplete":
+                where = f"folder {os.path.relpath(j.dir, result.sweep_dir)}/ has no {RESULTS} (the job failed or is still running)"
+            elif j.status == "unreadable":
+                where = f"{RESULTS} unreadable: {j.note}"
+            else:
+                where = "never started"
             lines.append(f"  job {j.num if j.num is not None else '?'}  {j.label()}  — {where}")
     return "\n".join(lines)
 
