@@ -28,6 +28,7 @@ the reverse in every month from 2024-01).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,12 @@ class Outcome:
 
 
 def _config(ds: xr.Dataset) -> dict:
-    cfg = yaml.safe_load(ds.attrs.get("config", "")) or {}
+    return _parse(ds.attrs.get("config", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str) -> dict:
+    cfg = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return cfg if isinstance(cfg, dict) else {}
 
 
