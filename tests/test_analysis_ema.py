@@ -29,6 +29,7 @@ def test_adapter_is_a_plain_function_of_keyword_parameters():
         ema.geosim_model(overrides=SHORT, **{"dynamics.weight.glue": 9.0})
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside EMA 3.0 with pandas 3
 def test_ema_runs_100_experiments_and_prim_finds_a_box():
     from ema_workbench import SequentialEvaluator
     from ema_workbench.analysis import prim
