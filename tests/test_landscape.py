@@ -125,3 +125,40 @@ def test_simulation_alignment_two_camps():
     tri = list(itertools.combinations(range(3), 2))
     _, balance = landscape.alignment(np.array([[0.5, 0.5, -0.5]]), np.ones((1, 3)), tri)
     assert balance.tolist() == [0.0]
+
+
+def test_results_carry_blocs_and_balance_from_the_documented_mapping():
+    """bloc/balance in the results equal a brute force on composite strengths and capability shares."""
+    import sim
+    from sim import parameters as prm
+
+    ds = sim.simulate("combined", ["ensemble.replicates=3", "time.end=2026-06", "output.network_dates=[2022-07]"])
+    assert ds["bloc"].dims == ("time", "replicate", "actor") and ds["balance"].dims == ("time", "replicate")
+    assert (ds["bloc"].isel(actor=0) == 0).all()
+    keys = list(ds["actor_key"].values)
+    size = [prm.ACTORS[k]["cinc"][0] for k in keys]  # no scenario event changes capabilities
+    for t in (0, -1):
+        comp = ds["strength"].sel(channel="composite").isel(time=t, replicate=0)
+        a = {}
+        for dyad_key, value in zip(ds["dyad_key"].values, comp.values, strict=True):
+            i, j = (keys.index(k) for k in dyad_key.split("-"))
+            a[i, j] = a[j, i] = float(value)
+        n = len(keys)
+
+        def energy(cfg, a=a, n=n):
+            return sum(size[i] * size[j] * a[i, j] for i in range(n) for j in range(n) if i != j and cfg[i] != cfg[j])
+
+        best = min((c for c in itertools.product((0, 1), repeat=n) if c[0] == 0), key=energy)
+        assert ds["bloc"].isel(time=t, replicate=0).values.tolist() == list(best)
+        triads = list(itertools.combinations(range(n), 3))
+        balanced = sum((a[i, j] >= 0) == ((a[j, k] >= 0) == (a[i, k] >= 0)) for i, j, k in triads)
+        assert float(ds["balance"].isel(time=t, replicate=0)) == pytest.approx(balanced / len(triads))
+    # the US courting Russia unbalances triads by the end of the combined path
+    assert float(ds["balance"].isel(time=-1).mean()) < 1.0
+
+
+def test_geosim_run_plots_alignment(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli([script("geosim"), "ensemble.replicates=3", "time.end=2025-12", f"hydra.run.dir={out}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "alignment.png").stat().st_size > 20_000
