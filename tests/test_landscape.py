@@ -162,3 +162,17 @@ def test_geosim_run_plots_alignment(tmp_path):
     proc = run_cli([script("geosim"), "ensemble.replicates=3", "time.end=2025-12", f"hydra.run.dir={out}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "alignment.png").stat().st_size > 20_000
+
+
+def test_many_states_get_a_local_minimum():
+    """Above EXACT_STATES the blocs come from a descent: no single state can lower the energy."""
+    n = landscape.EXACT_STATES + 2
+    rng = np.random.default_rng(5)
+    pairs = list(itertools.combinations(range(n), 2))
+    composite, size = rng.uniform(-1, 1, (20, len(pairs))), rng.uniform(0.01, 0.1, (20, n))
+    blocs, _ = landscape.alignment(composite, size, pairs)
+    assert (blocs[:, 0] == 0).all()
+    for r in range(20):
+        flips = np.array([blocs[r]] + [blocs[r] ^ (np.arange(n) == k) for k in range(n)])
+        e = landscape.energies(flips, size[r], landscape.affinity_matrix(composite[r], pairs, n))
+        assert (e[1:] >= e[0] - 1e-12).all()

@@ -125,9 +125,11 @@ def test_presets_compose():
     with initialize_config_module(version_base="1.3", config_module="sim.conf"):
         cfg = compose(config_name="config", overrides=["experiment=compare_scenarios"], return_hydra_config=True)
         grid = compose(config_name="config", overrides=["experiment=incentive_grid"], return_hydra_config=True)
+        slurm = compose(config_name="config", overrides=["hydra/launcher=submitit_slurm"], return_hydra_config=True)
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     assert cfg.hydra.sweeper.params["scenario"] == ",".join(SCENARIOS)
     assert cfg.hydra.sweeper.params["seed"] == "0,1,2"
     assert "aggregate" in cfg.hydra.callbacks
     assert grid.scenario == "combined"
     assert set(grid.hydra.sweeper.params) == {"dynamics.weight.glue", "dynamics.weight.flow"}
+    assert slurm.hydra.launcher._target_.endswith("SlurmLauncher")

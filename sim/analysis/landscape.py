@@ -119,6 +119,10 @@ def affinity_matrix(composite: np.ndarray, pairs: list[tuple[int, int]], n: int)
     return out
 
 
+EXACT_STATES = 12
+"""Up to this many states the simulation's blocs are the exact global minimum (2^(n-1) configurations)."""
+
+
 def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
     """Predicted blocs and structural balance of the states, per replicate.
 
@@ -127,16 +131,39 @@ def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[i
     pairs : the dyads as index pairs (i, j) into the A states
 
     Returns ``blocs`` (R, A) with 0 = the first state's bloc, 1 = the other (the landscape's
-    global minimum), and ``balance`` (R,), the share of balanced triads (NaN-free: 1 when
-    there are fewer than three states).
+    global minimum; with more than :data:`EXACT_STATES` states, the local minimum reached by
+    single-state moves from the split of the leading eigenvector), and ``balance`` (R,), the
+    share of balanced triads (1 when there are fewer than three states).
     """
     composite = np.asarray(composite, dtype=float)
-    n = np.asarray(capability).shape[-1]
+    capability = np.asarray(capability, dtype=float)
+    n = capability.shape[-1]
     aff = affinity_matrix(composite, pairs, n)
-    configs = configurations(n)
-    e = energies(configs, capability, aff)
-    blocs = configs[np.argmin(e, axis=-1)]
+    if n <= EXACT_STATES:
+        configs = configurations(n)
+        blocs = configs[np.argmin(energies(configs, capability, aff), axis=-1)]
+    else:
+        blocs = _descend(capability[..., :, None] * capability[..., None, :] * aff)
     return blocs, balance_index(aff)
+
+
+def _descend(w: np.ndarray) -> np.ndarray:
+    """A local minimum of E for each (n, n) weight matrix in ``w`` (R, n, n), actor 0 in bloc 0."""
+    n = w.shape[-1]
+    w = 0.5 * (w + np.swapaxes(w, -1, -2))
+    w = w * (1.0 - np.eye(n))
+    _, vectors = np.linalg.eigh(w)
+    b = (vectors[..., -1] < 0).astype(int)  # friends share the sign of the leading eigenvector
+    rows = np.arange(w.shape[0])
+    for _ in range(n * n):
+        apart = b[:, :, None] != b[:, None, :]
+        gain = 2.0 * (w * np.where(apart, -1.0, 1.0)).sum(axis=-1)  # change of E when actor k switches
+        k = np.argmin(gain, axis=-1)
+        move = gain[rows, k] < -1e-12
+        if not move.any():
+            break
+        b[rows[move], k[move]] ^= 1
+    return b ^ b[:, :1]
 
 
 def balance_index(affinity: np.ndarray) -> np.ndarray:
