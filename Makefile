@@ -29,7 +29,7 @@ run: EXTRAS = test
 run: venv
 	$(VENV)/bin/geosim
 
-test: EXTRAS = test
+test: EXTRAS = test,analysis
 test: venv
 	$(VENV)/bin/python -m pytest -q
 

@@ -40,7 +40,7 @@ def write_run(ds, settings, outdir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def _run_job(cfg: DictConfig) -> None:
+def _run_job(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
 
     from .config import validate
@@ -63,11 +63,15 @@ def _run_job(cfg: DictConfig) -> None:
     print(f"\nWrote {outdir}/")
     for p in paths.values():
         print(f"  {p.name}")
+    # the job's return value: what the Optuna sweeper minimises (geosim -m hparams_search=calibrate)
+    from .analysis.calibrate import loss
+
+    return loss(ds)
 
 
 @hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
-def _app(cfg: DictConfig) -> None:
-    _run_job(cfg)
+def _app(cfg: DictConfig) -> float | None:
+    return _run_job(cfg)
 
 
 def main() -> None:

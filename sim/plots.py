@@ -186,7 +186,15 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     return fig
 
 
-PLOTS = {"alliance_trajectories": trajectories, "alliance_focus": focus, "network": network, "war": war}
+def alignment(ds: xr.Dataset, settings: Settings) -> plt.Figure:
+    """Predicted blocs and structural balance over time (drawn by sim.analysis.plots)."""
+    from .analysis.plots import alignment as draw
+
+    return draw(ds, settings)
+
+
+PLOTS = {"alliance_trajectories": trajectories, "alliance_focus": focus, "network": network, "war": war,
+         "alignment": alignment}
 
 
 def write_all(ds: xr.Dataset, settings: Settings, outdir: str | Path) -> list[Path]:

@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from . import parameters as prm
+from .analysis.landscape import alignment
 from .calendar import month_range
 from .errors import ConfigError
 
@@ -48,6 +49,10 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str, tuple[float, float]]] = {
     "war_intensity": ((), "index 0–1", "intensity of the war of attrition", (0, 1)),
     "territory": ((), "% of the defender's territory", "territory held by the attacker", (0, 100)),
     "anchor_status": (("anchor",), "index 0–1", "1 while a shared project (Syria) stands, 0 when lost", (0, 1)),
+    "bloc": (("actor",), "bloc 0/1", "predicted bloc (landscape theory: capability shares as sizes, composite "
+             "strengths as propensities; global minimum): 0 = the first actor's bloc, 1 = the other", (0, 1)),
+    "balance": ((), "share 0–1", "structural balance: share of triads of states whose composite relations "
+                "multiply to a positive sign", (0, 1)),
 }
 
 
@@ -89,6 +94,7 @@ class Recorder:
         out["territory"][t] = m.territory
         for k, name in enumerate(m.anchors):
             out["anchor_status"][t, :, k] = m.par[f"anchors.{name}.status"]
+        out["bloc"][t], out["balance"][t] = alignment(m.composite(), m.cinc, m.dyad_pairs)
 
     def dataset(self, settings, attrs: dict) -> xr.Dataset:
         m = self.model

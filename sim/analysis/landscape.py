@@ -1,0 +1,308 @@
+"""Axelrod–Bennett landscape theory of aggregation, and its use on simulated relations.
+
+Axelrod & Bennett (1993), "A landscape theory of aggregation", BJPS 23:211–233. Actors of
+size ``s_i`` with pairwise propensities ``p_ij`` split into two blocs; ``d_ij = 1`` when ``i``
+and ``j`` are in different blocs. With the affinity ``a_ij = p_ij - neutral`` (positive =
+affinity, negative = antagonism) the frustration of actor ``i`` is
+``F_i = sum_{j != i} s_j a_ij d_ij`` and the energy of a configuration is
+``E = sum_i s_i F_i`` (every unordered pair counted from both sides). Predicted alignments are
+the local minima of ``E`` (no single actor lowers ``E`` by switching blocs); the global minimum
+is the prediction. Configurations are enumerated exhaustively (2^n, so n is limited to
+:data:`MAX_ACTORS`).
+
+Applied to the simulation (:func:`alignment`), each month and replicate: sizes are the states'
+capability shares (``actors.<a>.cinc`` as the model holds them that month) and the affinity of
+a pair is its composite alliance strength (−1…1; the 1–5 propensity scale with 3 neutral maps
+to it as ``p = 3 + 2 x composite``, a scaling that leaves every minimum unchanged). The
+predicted blocs are the global minimum; the structural-balance index is the share of triads of
+states whose three composite relations multiply to a positive sign (Heider/Cartwright–Harary:
+a friend of a friend is a friend, an enemy of an enemy is a friend).
+
+``geosim-landscape --actors A.csv --propensity P.csv`` reads the format of
+``shared/data/landscape_syria_2016`` and prints the local minima, lowest energy first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+
+MAX_ACTORS = 16
+"""Configurations are enumerated exhaustively: 2^16 of them still take well under a second."""
+
+
+# --------------------------------------------------------------------------------------------
+# The theory
+# --------------------------------------------------------------------------------------------
+
+def configurations(n: int, canonical: bool = True) -> np.ndarray:
+    """Every assignment of ``n`` actors to bloc 0 or 1, shape (K, n), as 0/1 integers.
+
+    Row ``c`` holds the bits of ``c`` (actor ``k`` is bit ``k``), so flipping actor ``k`` of
+    configuration ``c`` gives configuration ``c ^ (1 << k)``. With ``canonical`` only the
+    2^(n-1) rows with actor 0 in bloc 0 are returned: a configuration and its mirror image
+    (blocs swapped) are the same alignment.
+    """
+    if not 1 <= n <= MAX_ACTORS:
+        raise ConfigError(f"landscape: {n} actors; allowed: 1 to {MAX_ACTORS} (configurations are enumerated)")
+    k = np.arange(2 ** (n - 1) if canonical else 2**n)
+    return ((k[:, None] << 1 if canonical else k[:, None]) >> np.arange(n)) & 1
+
+
+def energies(configs: np.ndarray, size: np.ndarray, affinity: np.ndarray) -> np.ndarray:
+    """Energy of each configuration (rows of 0/1 bloc labels), ``E = sum_{i != j} s_i s_j a_ij d_ij``.
+
+    ``size`` has shape (..., n) and ``affinity`` (..., n, n) with leading batch axes (e.g.
+    replicates); the result has shape (..., K). The diagonal of ``affinity`` is ignored.
+    """
+    size = np.asarray(size, dtype=float)
+    a = np.asarray(affinity, dtype=float)
+    n = a.shape[-1]
+    w = size[..., :, None] * size[..., None, :] * a  # (..., n, n); the diagonal meets d_ii = 0
+    b = np.asarray(configs)
+    apart = (b[:, :, None] != b[:, None, :]).reshape(len(b), n * n).astype(float)  # d_ij per configuration
+    return w.reshape(*w.shape[:-2], n * n) @ apart.T
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """One configuration: the blocs (0/1 per actor, actor 0 in bloc 0) and its energy."""
+
+    blocs: tuple[int, ...]
+    energy: float
+
+    def members(self, names: list[str], bloc: int) -> list[str]:
+        return [n for n, b in zip(names, self.blocs, strict=True) if b == bloc]
+
+
+def local_minima(size, affinity) -> list[Alignment]:
+    """Every configuration that no single actor can improve by switching blocs, lowest first.
+
+    A configuration and its mirror image count once (actor 0 is put in bloc 0). Ties between
+    energies are broken by the configuration's bit pattern, so the order is deterministic.
+    """
+    size = np.asarray(size, dtype=float)
+    n = size.shape[0]
+    configs = configurations(n, canonical=False)
+    e = energies(configs, size, affinity)
+    scale = max(1.0, float(np.abs(e).max()))
+    index = np.arange(len(configs))
+    is_min = np.ones(len(configs), dtype=bool)
+    for k in range(n):
+        is_min &= e[index ^ (1 << k)] >= e - 1e-9 * scale
+    found = [c for c in index[is_min] if configs[c, 0] == 0]
+    found.sort(key=lambda c: (round(float(e[c]), 9), c))
+    return [Alignment(tuple(int(x) for x in configs[c]), float(e[c])) for c in found]
+
+
+# --------------------------------------------------------------------------------------------
+# Applied to the simulation
+# --------------------------------------------------------------------------------------------
+
+def affinity_matrix(composite: np.ndarray, pairs: list[tuple[int, int]], n: int) -> np.ndarray:
+    """Symmetric (..., n, n) matrix from per-dyad values (..., D) over ``pairs`` (i, j)."""
+    composite = np.asarray(composite, dtype=float)
+    out = np.zeros((*composite.shape[:-1], n, n))
+    i = np.array([p[0] for p in pairs])
+    j = np.array([p[1] for p in pairs])
+    out[..., i, j] = composite
+    out[..., j, i] = composite
+    return out
+
+
+EXACT_STATES = 12
+"""Up to this many states the simulation's blocs are the exact global minimum (2^(n-1) configurations)."""
+
+
+def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted blocs and structural balance of the states, per replicate.
+
+    composite : (R, D) composite alliance strength of each dyad (−1…1)
+    capability : (R, A) size of each state (its capability share)
+    pairs : the dyads as index pairs (i, j) into the A states
+
+    Returns ``blocs`` (R, A) with 0 = the first state's bloc, 1 = the other (the landscape's
+    global minimum; with more than :data:`EXACT_STATES` states, the local minimum reached by
+    single-state moves from the split of the leading eigenvector), and ``balance`` (R,), the
+    share of balanced triads (1 when there are fewer than three states).
+    """
+    composite = np.asarray(composite, dtype=float)
+    capability = np.asarray(capability, dtype=float)
+    n = capability.shape[-1]
+    aff = affinity_matrix(composite, pairs, n)
+    if n <= EXACT_STATES:
+        configs = configurations(n)
+        blocs = configs[np.argmin(energies(configs, capability, aff), axis=-1)]
+    else:
+        blocs = _descend(capability[..., :, None] * capability[..., None, :] * aff)
+    return blocs, balance_index(aff)
+
+
+def _descend(w: np.ndarray) -> np.ndarray:
+    """A local minimum of E for each (n, n) weight matrix in ``w`` (R, n, n), actor 0 in bloc 0."""
+    n = w.shape[-1]
+    w = 0.5 * (w + np.swapaxes(w, -1, -2))
+    w = w * (1.0 - np.eye(n))
+    _, vectors = np.linalg.eigh(w)
+    b = (vectors[..., -1] < 0).astype(int)  # friends share the sign of the leading eigenvector
+    rows = np.arange(w.shape[0])
+    for _ in range(n * n):
+        apart = b[:, :, None] != b[:, None, :]
+        gain = 2.0 * (w * np.where(apart, -1.0, 1.0)).sum(axis=-1)  # change of E when actor k switches
+        k = np.argmin(gain, axis=-1)
+        move = gain[rows, k] < -1e-12
+        if not move.any():
+            break
+        b[rows[move], k[move]] ^= 1
+    return b ^ b[:, :1]
+
+
+def balance_index(affinity: np.ndarray) -> np.ndarray:
+    """Share of triads (i < j < k) with a_ij x a_jk x a_ik > 0 (zero counts as positive)."""
+    n = affinity.shape[-1]
+    triads = list(itertools.combinations(range(n), 3))
+    if not triads:
+        return np.ones(affinity.shape[:-2])
+    sign = np.where(affinity >= 0, 1, -1)
+    t = np.array(triads)
+    product = sign[..., t[:, 0], t[:, 1]] * sign[..., t[:, 1], t[:, 2]] * sign[..., t[:, 0], t[:, 2]]
+    return (product > 0).mean(axis=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Files and the command line
+# --------------------------------------------------------------------------------------------
+
+def _rows(path: Path) -> list[list[str]]:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file; expected a CSV file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    rows = [[cell.strip() for cell in row] for row in csv.reader(text.splitlines())]
+    return [r for r in rows if any(r)]
+
+
+def _number(text: str, path: Path, where: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise ConfigError(f"{path}: {where}: {text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise ConfigError(f"{path}: {where}: {text!r} is not a finite number")
+    return x
+
+
+def read_actors(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Actor names and sizes from a CSV with the header ``id,actor,strength`` (``id`` optional)."""
+    path = Path(path)
+    rows = _rows(path)
+    if not rows:
+        raise ConfigError(f"{path}: empty file; expected a header id,actor,strength and one row per actor")
+    header = [h.lower() for h in rows[0]]
+    if "actor" not in header or "strength" not in header:
+        raise ConfigError(f"{path}: header {','.join(rows[0])!r} lacks 'actor' and 'strength'; expected id,actor,strength")
+    ia, js = header.index("actor"), header.index("strength")
+    names, sizes = [], []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ConfigError(f"{path}: line {line} has {len(row)} fields; the header has {len(header)}")
+        name = row[ia]
+        if not name:
+            raise ConfigError(f"{path}: line {line}: empty actor name")
+        if name in names:
+            raise ConfigError(f"{path}: line {line}: actor {name!r} appears twice")
+        size = _number(row[js], path, f"line {line}, strength")
+        if size < 0:
+            raise ConfigError(f"{path}: line {line}: strength {size:g} is negative; allowed: a number >= 0")
+        names.append(name)
+        sizes.append(size)
+    if len(names) < 2:
+        raise ConfigError(f"{path}: {len(names)} actor(s); at least 2 are needed")
+    if len(names) > MAX_ACTORS:
+        raise ConfigError(f"{path}: {len(names)} actors; allowed: at most {MAX_ACTORS}")
+    return names, np.array(sizes)
+
+
+def read_propensity(path: str | Path, n: int) -> tuple[list[str], np.ndarray]:
+    """An n x n propensity matrix with row and column labels; the diagonal may be empty.
+
+    Labels are matched to the actors by position (they may be abbreviations), but the row
+    labels must repeat the column labels in the same order.
+    """
+    path = Path(path)
+    rows = _rows(path)
+    if not rows:
+        raise ConfigError(f"{path}: empty file; expected a labelled {n} x {n} propensity matrix")
+    labels = rows[0][1:]
+    if len(labels) != n:
+        raise ConfigError(f"{path}: header has {len(labels)} column labels; the actors file lists {n} actors")
+    if len(rows) - 1 != n:
+        raise ConfigError(f"{path}: {len(rows) - 1} matrix rows; expected {n} (one per actor)")
+    p = np.zeros((n, n))
+    for i, row in enumerate(rows[1:]):
+        line = i + 2
+        if len(row) != n + 1:
+            raise ConfigError(f"{path}: line {line} has {len(row)} fields; expected a label and {n} values")
+        if row[0] != labels[i]:
+            raise ConfigError(f"{path}: line {line}: row label {row[0]!r} differs from column label {labels[i]!r}; "
+                              "rows and columns must list the actors in the same order")
+        for j, cell in enumerate(row[1:]):
+            if i == j:
+                if cell:
+                    _number(cell, path, f"line {line}, diagonal")
+                continue
+            if not cell:
+                raise ConfigError(f"{path}: line {line}, column {labels[j]!r}: empty; only the diagonal may be empty")
+            p[i, j] = _number(cell, path, f"line {line}, column {labels[j]!r}")
+    return labels, p
+
+
+def format_minima(names: list[str], minima: list[Alignment]) -> str:
+    w = max(len(f"{m.energy:,.1f}") for m in minima) if minima else 6
+    lines = [f"{'rank':>4}  {'energy':>{w}}  bloc A | bloc B"]
+    for k, m in enumerate(minima, start=1):
+        a = ", ".join(m.members(names, 0))
+        b = ", ".join(m.members(names, 1)) or "(empty)"
+        lines.append(f"{k:>4}  {m.energy:>{w},.1f}  {a} | {b}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``geosim-landscape --actors A.csv --propensity P.csv``: local minima, lowest energy first."""
+    parser = argparse.ArgumentParser(
+        prog="geosim-landscape",
+        description="Axelrod–Bennett landscape theory: the two-bloc configurations that are local minima of the "
+                    "energy, lowest first (the first is the global minimum, the predicted alignment).")
+    parser.add_argument("--actors", required=True, help="CSV with header id,actor,strength")
+    parser.add_argument("--propensity", required=True,
+                        help="CSV: labelled square matrix of pairwise propensities, diagonal empty")
+    parser.add_argument("--neutral", type=float, default=3.0,
+                        help="propensity meaning indifference (default 3 on the 1–5 scale)")
+    args = parser.parse_args(argv)
+    try:
+        names, size = read_actors(args.actors)
+        _labels, p = read_propensity(args.propensity, len(names))
+        if not math.isfinite(args.neutral):
+            raise ConfigError(f"--neutral {args.neutral}: not a finite number")
+        minima = local_minima(size, p - args.neutral)
+    except ConfigError as exc:
+        print(f"geosim-landscape: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{len(names)} actors, {2 ** (len(names) - 1)} configurations, {len(minima)} local minima "
+          f"(energy = sum over ordered pairs of s_i s_j (p_ij - {args.neutral:g}) d_ij)")
+    print(format_minima(names, minima))

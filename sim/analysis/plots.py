@@ -1,0 +1,136 @@
+"""Pictures of the analysis tools: alignment over time, sweep comparisons, sensitivity indices.
+
+Each function returns a matplotlib Figure; the callers save it.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from ..plots import _band, _events, _subtitle, _time_axis  # noqa: E402
+
+
+def alignment(ds: xr.Dataset, settings) -> plt.Figure:
+    """Predicted blocs (share of replicates with the first state) and structural balance over time."""
+    actors = list(ds["actor"].values)
+    t = ds["time"].values
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.8), sharex=True, height_ratios=(1.1, 1.0))
+    together = 1.0 - ds["bloc"].mean("replicate").transpose("actor", "time").values  # 1 = with actor 0
+    edges = np.append(t, t[-1] + (t[-1] - t[-2] if len(t) > 1 else np.timedelta64(31, "D")))
+    mesh = top.pcolormesh(mdates.date2num(edges), np.arange(len(actors) + 1), together, cmap="RdBu",
+                          vmin=0.0, vmax=1.0, shading="flat")
+    top.set_yticks(np.arange(len(actors)) + 0.5, actors)
+    top.invert_yaxis()
+    top.set_title(f"Predicted blocs (landscape theory): share of replicates in {actors[0]}'s bloc", fontsize=11)
+    cbar = fig.colorbar(mesh, ax=top, pad=0.01, fraction=0.03)
+    cbar.set_label(f"with {actors[0]}", fontsize=8)
+    _band(bottom, t, ds["balance"], "#6c3483", "balanced triads")
+    bottom.set_ylim(-0.02, 1.02)
+    bottom.set_ylabel("share of triads")
+    bottom.set_title("Structural balance: share of triads of states with a positive sign product", fontsize=11)
+    bottom.legend(loc="lower left", fontsize=8)
+    _events(bottom, settings, labels=True)
+    _time_axis(bottom)
+    fig.suptitle(f"Alignment of the states\n{_subtitle(ds)}", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[str]) -> plt.Figure:
+    """One panel per outcome: each job as a dot, the mean of its group as a bar."""
+    done = table[table["status"] == "complete"]
+    labels = (done[group_cols].astype(str).agg(" ".join, axis=1) if group_cols else done["job"].astype(str))
+    order = list(dict.fromkeys(labels))
+    cols = min(3, len(outcomes)) or 1
+    rows = max(1, (len(outcomes) + cols - 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 2.2 + 0.32 * len(order) * rows + 0.8 * rows),
+                             squeeze=False)
+    y = {g: k for k, g in enumerate(order)}
+    for ax, name in zip(axes.flat, outcomes, strict=False):
+        values = done[name].astype(float)
+        means = values.groupby(labels).mean()
+        ax.barh([y[g] for g in means.index], means.values, color="#aed6f1", edgecolor="#2471a3")
+        ax.plot(values.values, [y[g] for g in labels], "o", color="#1b4f72", ms=3.5)
+        ax.set_yticks(range(len(order)), order, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(name, fontsize=9)
+        ax.grid(True, axis="x", alpha=0.3)
+    for ax in list(axes.flat)[len(outcomes):]:
+        ax.set_visible(False)
+    fig.suptitle("Sweep: scalar outcomes by job (dot = job median over replicates, bar = mean over the group)",
+                 fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_trajectories(curves: dict[str, xr.DataArray], title: str, ylabel: str) -> plt.Figure:
+    """Median trajectories, one line per group (dashed thin lines: the single jobs)."""
+    fig, ax = plt.subplots(figsize=(11, 5))
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (label, das) in enumerate(curves.items()):
+        color = palette[k % len(palette)]
+        for da in das:
+            ax.plot(da["time"].values, da.values, color=color, lw=0.7, alpha=0.35)
+        mean = sum(das) / len(das)
+        ax.plot(mean["time"].values, mean.values, color=color, lw=2, label=label)
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, ncol=2)
+    _time_axis(ax)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_grid(table: pd.DataFrame, x: str, y: str, outcome: str) -> plt.Figure:
+    """Heat map of an outcome over a two-parameter grid (mean over the other overrides)."""
+    done = table[table["status"] == "complete"]
+    grid = done.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    mesh = ax.imshow(grid.values, origin="lower", cmap="viridis", aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+    for (i, j), v in np.ndenumerate(grid.values):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(mesh, ax=ax, label=outcome)
+    ax.set_title(f"{outcome}\n(mean over the other overrides)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_bars(table: pd.DataFrame, method: str) -> plt.Figure:
+    """Per outcome, the indices of every parameter with confidence intervals, largest first."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    n_par = table["parameter"].nunique()
+    first, total = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 1.2 + 0.24 * n_par), squeeze=False)
+    for ax, name in zip(axes.flat, outcomes, strict=False):
+        part = table[table["outcome"] == name].sort_values(total, ascending=True)
+        y = np.arange(len(part))
+        if method == "sobol":
+            ax.barh(y + 0.2, part["ST"], 0.4, xerr=part["ST_conf"], color="#e59866", label="total (ST)",
+                    error_kw={"lw": 0.8})
+            ax.barh(y - 0.2, part["S1"], 0.4, xerr=part["S1_conf"], color="#2471a3", label="first order (S1)",
+                    error_kw={"lw": 0.8})
+            ax.set_xlim(left=min(0.0, float(part["S1"].min()) - 0.05))
+        else:
+            ax.barh(y, part["mu_star"], 0.6, xerr=part["mu_star_conf"], color="#2471a3", label="mu* (mean |effect|)",
+                    error_kw={"lw": 0.8})
+            ax.plot(part["sigma"], y, "D", color="#e67e22", ms=4, label="sigma (interactions)")
+        ax.set_yticks(y, part["parameter"], fontsize=7)
+        ax.set_title(name, fontsize=10)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    label = "Sobol indices with 95% confidence intervals" if method == "sobol" else "Morris elementary effects"
+    fig.suptitle(f"Global sensitivity: {label}", fontsize=12)
+    fig.tight_layout()
+    return fig

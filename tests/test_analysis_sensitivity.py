@@ -1,0 +1,111 @@
+"""Sensitivity analysis: the SALib driver checked on Ishigami, then geosim-sensitivity end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+pytest.importorskip("SALib")
+
+from sim.analysis import sensitivity  # noqa: E402
+
+from .analysis_helpers import run_cli, script  # noqa: E402
+
+ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+# analytic indices for a = 7, b = 0.1
+S1 = [0.3139, 0.4424, 0.0]
+ST = [0.5576, 0.4424, 0.2437]
+
+
+def ishigami(X: np.ndarray) -> dict[str, np.ndarray]:
+    x1, x2, x3 = X.T
+    return {"y": np.sin(x1) + 7.0 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)}
+
+
+def test_sobol_driver_recovers_ishigami_indices():
+    calls = []
+
+    def evaluate(X):
+        calls.append(X.shape)
+        return ishigami(X)
+
+    table = sensitivity.sobol_indices(ISHIGAMI, evaluate, 1024, seed=3).set_index("parameter")
+    # one call per run: D + 2 = 5 runs of N = 1024 points, one point per block in each
+    assert calls == [(1024, 3)] * 5
+    assert np.allclose(table["S1"], S1, atol=0.05)
+    assert np.allclose(table["ST"], ST, atol=0.05)
+    assert (table["S1_conf"] > 0).all() and (table["S1_conf"] < 0.1).all()
+
+
+def test_morris_driver_on_ishigami():
+    """x1 acts in one direction; x2 (through sin^2) and x3 (only with x1) have mean effects near 0
+    but large spreads."""
+    table = sensitivity.morris_effects(ISHIGAMI, ishigami, 256, seed=2).set_index("parameter")
+    assert table.loc["x1", "mu"] > 5
+    assert abs(table.loc["x2", "mu"]) < 1 and abs(table.loc["x3", "mu"]) < 1
+    assert (table["sigma"] > 5).all()
+    assert (table["mu_star"] > table["mu_star_conf"]).all()
+
+
+def test_uncertain_parameters_and_ranges():
+    ranges = sensitivity.uncertain_parameters()
+    assert len(ranges) >= 30
+    assert ranges["war.drones.demand_max"] == pytest.approx((862.5, 1437.5))
+    assert ranges["exchange.threshold.drones"] == pytest.approx((-0.25, 0.25))
+    assert ranges["war.intensity.target"] == pytest.approx((0.75, 1.0))  # clipped to the declared range
+    assert not any(p.startswith(("dynamics.composite.", "shocks.", "relations.")) for p in ranges)
+    assert "exchange.outside.drones" not in ranges  # a structural zero
+
+
+def test_cli_small_sobol_with_common_random_numbers(tmp_path):
+    out = tmp_path / "sens"
+    proc = run_cli([script("geosim-sensitivity"), "time.end=2025-12", "-N", "16", "--jobs", "1",
+                    "--param", "exchange.threshold.trade", "--param", "war.territory.rate=0.05:0.3",
+                    "--outcome", "russia_iran_military", "--outcome", "territory", "--out", str(out)], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table.columns) >= {"outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "low", "high"}
+    assert len(table) == 4
+    t = table.set_index(["outcome", "parameter"])
+    # the territory rate cannot move the military channel; with common random numbers its total index is exactly 0
+    assert t.loc[("russia_iran_military", "war.territory.rate"), "ST"] == 0.0
+    assert t.loc[("territory", "war.territory.rate"), "ST"] > 0.5
+    assert (out / "sensitivity.png").stat().st_size > 10_000
+    doc = yaml.safe_load((out / "problem.yaml").read_text())
+    assert doc["N"] == 16 and doc["model_replicates"] == 16 * 4
+    assert doc["parameters"]["war.territory.rate"] == [0.05, 0.3]
+
+
+def test_cli_morris_runs_in_two_processes(tmp_path):
+    out = tmp_path / "morris"
+    proc = run_cli([script("geosim-sensitivity"), "time.end=2025-12", "--method", "morris", "-N", "4", "--jobs", "2",
+                    "--param", "dynamics.weight.trust", "--param", "exchange.threshold.arms", "--out", str(out)], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert {"mu", "mu_star", "mu_star_conf", "sigma"} <= set(table.columns)
+    assert len(table) == 2 * 3  # two parameters x the three default outcomes
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--param", "dynamics.weight.glu"], "unknown parameter 'dynamics.weight.glu'; did you mean dynamics.weight.glue"),
+    (["--param", "dynamics.weight.glue=2:1"], "range 2:1 is empty"),
+    (["--param", "shocks.snapback.sanctions"], "cannot vary between replicates"),
+    (["--outcome", "nope"], "--outcome nope: unknown outcome; allowed: russia_iran_military"),
+    (["-N", "1000"], "needs a power of 2"),
+    (["no_such_key=1"], "config override: Could not override 'no_such_key'"),
+])
+def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        sensitivity.main(["time.end=2025-12", "--out", str(tmp_path / "x"), *args])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_console_script_exit_status(tmp_path):
+    proc = run_cli([script("geosim-sensitivity"), "--param", "nope.nope"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("geosim-sensitivity: error: --param nope.nope: unknown parameter")
