@@ -94,7 +94,7 @@ def test_cli_morris_runs_in_two_processes(tmp_path):
     (["--param", "shocks.snapback.sanctions"], "cannot vary between replicates"),
     (["--outcome", "nope"], "--outcome nope: unknown outcome; allowed: russia_iran_military"),
     (["-N", "1000"], "needs a power of 2"),
-    (["no_such_key=1"], "config override: Could not override 'no_such_key'"),
+    (["no_such_key=1"], "config override: unknown key 'no_such_key'"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as exit_:

@@ -230,7 +230,7 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
     result = Aggregate(sweep_dir, table, jobs, n_expected)
 
     result.paths["csv"] = _write_atomic(sweep_dir / f"{TABLE}.csv",
-                                        lambda p: table.to_csv(p, index=False, float_format="%.6g"))
+                                        lambda p: table.to_csv(p, index=False))
     try:
         import pyarrow  # noqa: F401
 
