@@ -1,5 +1,6 @@
 # make run   - create .venv (Python >= 3.12), install, run the default scenario with its plots
-# make test  - create/update .venv with the test extras and run the whole test suite
+# make test  - create/update .venv with the test and dashboard extras and run the whole test suite
+# make dashboard - serve the browser dashboard on 127.0.0.1 and print its address
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -13,7 +14,7 @@ PYTHON_312 := $(shell for c in python3.13 python3.12 python3 python; do \
 	  for p in $$(ls -d $$root/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
 	    if $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$p; exit 0; fi; done)
 
-.PHONY: run test venv lint validate params docs clean
+.PHONY: run test venv lint validate params docs clean dashboard
 
 $(VENV)/.installed-$(EXTRAS): pyproject.toml
 	@if [ -z "$(PYTHON_312)" ]; then echo "error: Python >= 3.12 is needed and none was found (tried python3.13, python3.12, python3, python and pyenv versions)" >&2; exit 1; fi
@@ -29,9 +30,15 @@ run: EXTRAS = test
 run: venv
 	$(VENV)/bin/geosim
 
-test: EXTRAS = test
-test: venv
+# A target-specific EXTRAS does not reach the stamp file's name in venv's prerequisite (make
+# expands it when it reads the file), so these targets call make again with EXTRAS set.
+test:
+	@$(MAKE) --no-print-directory venv EXTRAS=test,dashboard
 	$(VENV)/bin/python -m pytest -q
+
+dashboard:
+	@$(MAKE) --no-print-directory venv EXTRAS=test,dashboard
+	$(VENV)/bin/geosim-dashboard
 
 lint: venv
 	$(VENV)/bin/ruff check sim tests benchmarks scripts
