@@ -58,9 +58,12 @@ def Page():
         with solara.Row(style={"align-items": "end", "gap": "32px", "flex-wrap": "wrap"}):
             Heading("How close are two states, month by month?")
             DyadPicker(m, dyad.value, dyad.set)
-        with solara.Columns([3, 2]):
-            AllianceView(m, dyad.value)
-            NetworkView(m, dyad.value)
+        # side by side when there is room, else the network goes below
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "16px"}):
+            with solara.Column(style={"flex": "3 1 560px", "max-width": "700px"}):
+                AllianceView(m, dyad.value)
+            with solara.Column(style={"flex": "2 1 380px", "max-width": "480px"}):
+                NetworkView(m, dyad.value)
         Heading("What difference does the scenario make?")
         ComparisonView(m, dyad.value)
         CommandLine(m)

@@ -57,6 +57,7 @@ def MonthBanner(model: DashboardModel):
                 solara.Text(f"Scenario: {s.scenario.name}. ", style={"font-weight": "700"})
                 solara.Text(s.scenario.description)
             done = s.start + model.months_done - 1
+            solara.Text("Events (✓ happened, · still to come):", classes=["geosim-muted"])
             for ev in s.scenario.events:
                 past = ev.month <= done
                 mark = "✓" if past else "·"
