@@ -102,6 +102,8 @@ def test_baseline_uses_the_same_settings_except_the_scenario():
     assert base.attrs["scenario"] == "baseline" and base.attrs["seed"] == 5
     assert base.sizes["replicate"] == 5
     assert model.baseline() is base  # computed once
+    other = DashboardModel(SMALL.set("seed", 5).set("scenario", "assad_fall"))
+    assert other.baseline() is base  # and shared by a model that differs only in the scenario
 
 
 def test_reset_reads_the_current_choices_from_a_reactive():
@@ -180,7 +182,7 @@ def test_choosing_a_scenario_starts_a_new_run(page):
     page.find(v.Select, label="Scenario").widget.v_model = "assad_fall"
     assert _month(page) == "not started"
     texts = " ".join(_texts(page))
-    assert "Scenario: assad_fall." in texts and "2024-12 assad falls" in texts
+    assert "Scenario: assad_fall." in texts and "· 2  2024-12 assad falls" in texts
     assert "geosim scenario=assad_fall" in texts
     page.find(v.Btn, children=["Step"]).widget.click()
     assert _month(page) == "2022-07"
@@ -235,7 +237,7 @@ def test_each_view_renders_alone(name):
     box, rc = solara.render(component(*args), handle_error=False)
     if name == "MonthBanner":
         texts = _texts(rc)
-        assert "2025-05" in texts and "✓ 2025-02 us russia talks" in texts and "· 2025-09 un snapback" in texts
+        assert "2025-05" in texts and "✓ 3  2025-02 us russia talks" in texts and "· 4  2025-09 un snapback" in texts
     elif name == "CommandLine":
         assert "geosim ensemble.replicates=5 scenario=combined" in _texts(rc)
     else:

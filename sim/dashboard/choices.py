@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .. import parameters as prm
@@ -89,8 +90,10 @@ def slider(path: str, label: str) -> SliderSpec:
     return SliderSpec(path, label, p.unit, default, low, high, step, p.source, p.doc)
 
 
-def incentive_groups() -> dict[str, list[SliderSpec]]:
-    return {group: [slider(path, label) for path, label in items.items()] for group, items in INCENTIVES.items()}
+@cache
+def incentive_groups() -> dict[str, tuple[SliderSpec, ...]]:
+    """The sliders by group (computed once: the registry does not change)."""
+    return {group: tuple(slider(path, label) for path, label in items.items()) for group, items in INCENTIVES.items()}
 
 
 def _override_value(value: Any) -> str:

@@ -57,11 +57,11 @@ def MonthBanner(model: DashboardModel):
                 solara.Text(f"Scenario: {s.scenario.name}. ", style={"font-weight": "700"})
                 solara.Text(s.scenario.description)
             done = s.start + model.months_done - 1
-            solara.Text("Events (✓ happened, · still to come):", classes=["geosim-muted"])
-            for ev in s.scenario.events:
+            solara.Text("Events, numbered as in the charts (✓ happened, · still to come):", classes=["geosim-muted"])
+            for i, ev in enumerate(s.scenario.events, start=1):
                 past = ev.month <= done
                 mark = "✓" if past else "·"
-                solara.Text(f"{mark} {format_month(ev.month)} {ev.id.replace('_', ' ')}",
+                solara.Text(f"{mark} {i}  {format_month(ev.month)} {ev.id.replace('_', ' ')}",
                             classes=["geosim-event-past" if past else "geosim-event-future"])
 
 

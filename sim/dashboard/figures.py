@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
-from ..calendar import month_range
+from ..calendar import format_month, month_range
 from ..plots import COLORS, _band, _events, _time_axis, dyad_panel
 from .model import DashboardModel
 
@@ -41,8 +41,9 @@ def alliance(model: DashboardModel, dyad_key: str) -> Figure:
     fig = Figure(figsize=(6.6, 4.3))
     fig.subplots_adjust(left=0.13, right=0.985, top=0.855, bottom=0.175)
     ax = fig.add_subplot()
-    dyad_panel(ax, model.dataset(), model.settings, label, event_labels=True)
+    dyad_panel(ax, model.dataset(), model.settings, label, event_labels=False)
     ax.set_xlim(*_period(model))
+    _number_events(ax, model)
     ax.set_title("")
     fig.text(0.01, 0.975, f"{label}: alliance strength by channel", fontsize=12, fontweight="bold", va="top")
     fig.text(0.01, 0.915, f"scenario {model.settings.scenario.name} · {_spread(model)}", fontsize=8.5,
@@ -54,12 +55,22 @@ def alliance(model: DashboardModel, dyad_key: str) -> Figure:
             color="#922b21")
     handles = [Line2D([0], [0], color=COLORS[c], lw=2, ls="--" if c == "composite" else "-", label=c)
                for c in ("military", "economic", "diplomatic", "composite")]
-    handles.append(Line2D([0], [0], color="#7f8c8d", ls=":", lw=1.2, label="event"))
+    handles.append(Line2D([0], [0], color="#7f8c8d", ls=":", lw=1.2, label="event (numbered)"))
     if model.geo.R > 1:
         handles.append(Patch(color="#999999", alpha=0.3, label="5–95% of runs"))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
                handlelength=2.0, handletextpad=0.4, columnspacing=0.8, bbox_to_anchor=(0.5, 0.0))
     return fig
+
+
+def _number_events(ax, model: DashboardModel) -> None:
+    """Number the event lines above the plot (the page lists the events with the same numbers);
+    names would overlap when two events are a month or two apart."""
+    for i, ev in enumerate(model.settings.scenario.events, start=1):
+        x = np.datetime64(f"{format_month(ev.month)}-01")
+        ax.annotate(str(i), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 1.5),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8, fontweight="bold",
+                    color="#555555")
 
 
 def _positions(n: int) -> np.ndarray:
@@ -124,11 +135,12 @@ def comparison(model: DashboardModel, dyad_key: str) -> Figure:
         _band(left, now["time"].values, now["strength"].sel(dyad=label, channel=comp), SCENARIO_COLOR,
               f"{name} (so far)")
     _events(left, s, labels=False)
+    _number_events(left, model)
     _time_axis(left)
     left.set_xlim(*_period(model))
     left.set_ylim(-1.05, 1.05)
     left.set_ylabel("composite strength\n(−1 hostile … +1 allied)", fontsize=9)
-    left.set_title(f"{label}: {name} against baseline", fontsize=12, fontweight="bold", loc="left")
+    left.set_title(f"{label}: {name} against baseline", fontsize=12, fontweight="bold", loc="left", pad=14)
     left.legend(loc="lower left", fontsize=9, framealpha=0.9)
 
     right.axvline(0, color="#555555", lw=0.8)
@@ -154,7 +166,7 @@ def comparison(model: DashboardModel, dyad_key: str) -> Figure:
         if abs(d) >= 0.005:
             right.text(d, i, f" {d:+.2f} ", ha="left" if d > 0 else "right", va="center", fontsize=8)
     when = model.month_label or model.first_month
-    right.set_title(f"All pairs at {when}", fontsize=12, fontweight="bold", loc="left")
+    right.set_title(f"All pairs at {when}", fontsize=12, fontweight="bold", loc="left", pad=14)
     right.tick_params(axis="x", labelsize=8.5)
     if name == "baseline":
         right.text(0.5, 0.08, "the chosen scenario is the baseline:\npick another one to see a difference",

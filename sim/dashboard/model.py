@@ -7,6 +7,8 @@ period the recorded arrays equal what ``geosim`` with the same overrides writes 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mesa
 import numpy as np
 import xarray as xr
@@ -32,7 +34,6 @@ class DashboardModel(mesa.Model):
         self.settings = settings
         self.geo = build_model(settings)
         self.recorder = Recorder(self.geo, settings.months)
-        self._baseline: xr.Dataset | None = None
 
     # --- time -------------------------------------------------------------------------------
     @property
@@ -71,7 +72,13 @@ class DashboardModel(mesa.Model):
         return np.median(self.geo.composite(), axis=0)
 
     def baseline(self) -> xr.Dataset:
-        """The whole period under the baseline scenario with the same seed and settings (cached)."""
-        if self._baseline is None:
-            self._baseline = run(self.choices.set("scenario", "baseline").settings())
-        return self._baseline
+        """The whole period under the baseline scenario with the same seed and settings.
+
+        Cached across models: choosing another scenario or pressing Reset does not rerun it.
+        """
+        return _baseline(tuple((p, v) for p, v in self.choices.changes if p != "scenario"))
+
+
+@lru_cache(maxsize=4)
+def _baseline(changes: tuple) -> xr.Dataset:
+    return run(Choices(changes).set("scenario", "baseline").settings())
