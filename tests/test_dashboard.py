@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import ipyvuetify as v
 import ipywidgets as widgets
@@ -126,7 +127,7 @@ def test_figures_draw_at_any_month(months, replicates):
         assert isinstance(fig, Figure)
         fig.canvas.draw()  # draws without error or warning
     texts = " ".join(t.get_text() for t in figures.network(model, "russia-iran").texts)
-    assert ("end of 2024-12" if months else "start values, 2022-07") in texts
+    assert ("at the end of 2024-12" if months else "at the start, 2022-07") in texts
 
 
 # --- headless renders -----------------------------------------------------------------------
@@ -267,13 +268,42 @@ def test_serve_command_is_loopback_only(monkeypatch, capsys):
     cmd = serve.command(8123)
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "--production" in cmd and str(serve.APP) in cmd
     assert serve.environment()["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
-    calls = []
-    monkeypatch.setattr(serve.subprocess, "call", lambda c, env: calls.append(c) or 0)
+    started = []
+
+    class FakeServer:
+        def __init__(self, command, env):
+            started.append(command)
+
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(serve.subprocess, "Popen", FakeServer)
+    monkeypatch.setattr(serve.signal, "signal", lambda *args: None)
     with pytest.raises(SystemExit) as exit_:
         serve.main(["--port", "8124"])
     assert exit_.value.code == 0
     assert "http://127.0.0.1:8124/" in capsys.readouterr().out
-    assert calls[0][calls[0].index("--port") + 1] == "8124"
+    assert started[0][started[0].index("--port") + 1] == "8124"
+
+
+def test_stopping_the_command_stops_the_server(tmp_path):
+    port = serve.free_port()
+    command = subprocess.Popen([sys.executable, "-c", f"from sim.dashboard.serve import main; main(['--port', '{port}'])"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}/" in command.stdout.readline()
+        deadline = time.monotonic() + 90
+        while serve.free_port(port) == port:  # until the server listens
+            assert time.monotonic() < deadline and command.poll() is None
+            time.sleep(0.3)
+    finally:
+        command.terminate()
+        command.wait(timeout=30)
+    time.sleep(0.5)
+    assert serve.free_port(port) == port  # the server is gone as well
 
 
 def test_free_port_avoids_a_taken_port():

@@ -22,14 +22,13 @@ CSS = """
 .geosim-figure img { max-width: 100%; height: auto; }
 /* Mesa's "Model Parameters" card stays empty: the page's own panel holds the parameters */
 .v-navigation-drawer .v-card:has(> .v-card__text > .d-flex:empty) { display: none; }
-.geosim-caption { font-size: 12px; color: #555; line-height: 1.3; margin: -4px 0 10px 0; }
+.geosim-caption { font-size: 12px; opacity: 0.75; line-height: 1.3; margin: -4px 0 10px 0; }
 .geosim-month { font-size: 34px; font-weight: 700; line-height: 1.1; }
-.geosim-muted { color: #555; font-size: 14px; }
-.geosim-event-past { color: #222; }
-.geosim-event-future { color: #888; }
+.geosim-muted { opacity: 0.75; font-size: 14px; }
+.geosim-event-future { opacity: 0.55; }
 .geosim-heading { font-size: 19px; font-weight: 600; margin-top: 14px; }
-.geosim-explain { font-size: 14px; color: #333; max-width: 1100px; line-height: 1.45; }
-.geosim-command { font-family: monospace; font-size: 13px; background: #f4f6f7; padding: 6px 10px;
+.geosim-explain { font-size: 14px; max-width: 1100px; line-height: 1.45; }
+.geosim-command { font-family: monospace; font-size: 13px; background: #f4f6f7; color: #222; padding: 6px 10px;
                   border-radius: 4px; overflow-wrap: anywhere; }
 """
 

@@ -49,7 +49,7 @@ def alliance(model: DashboardModel, dyad_key: str) -> Figure:
     fig.text(0.01, 0.915, f"scenario {model.settings.scenario.name} · {_spread(model)}", fontsize=8.5,
              color="#555555", va="top")
     if not model.months_done:
-        ax.text(0.5, 0.5, "press Step or ▶ to simulate the first month", transform=ax.transAxes,
+        ax.text(0.5, 0.62, "press Step or ▶ to simulate the first month", transform=ax.transAxes,
                 ha="center", va="center", fontsize=11, color="#555555")
     ax.text(0.995, 0.02, "below 0 (pink) = hostility", transform=ax.transAxes, ha="right", fontsize=8,
             color="#922b21")
@@ -98,8 +98,8 @@ def network(model: DashboardModel, dyad_key: str | None = None) -> Figure:
     for name, (x, y) in zip(names, pos, strict=True):
         ax.add_patch(Circle((x, y), 0.25, fc="#fdfefe", ec="#34495e", lw=1.5, zorder=2))
         ax.text(x, y, name.replace(" ", "\n"), ha="center", va="center", fontsize=9.5, fontweight="bold", zorder=4)
-    when = f"end of {model.month_label}" if model.months_done else f"start values, {model.first_month}"
-    fig.text(0.5, 0.975, f"The states as a network ({when})", fontsize=12, fontweight="bold", ha="center", va="top")
+    when = f"end of {model.month_label}" if model.months_done else f"start, {model.first_month}"
+    fig.text(0.5, 0.975, f"The network at the {when}", fontsize=12, fontweight="bold", ha="center", va="top")
     spread = "median of the runs" if model.geo.R > 1 else "one run"
     fig.text(0.5, 0.915, f"number and line width = composite strength, −1 … +1\n({spread})", ha="center",
              va="top", fontsize=8.5, color="#555555")

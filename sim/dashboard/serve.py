@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +48,10 @@ def environment() -> dict[str, str]:
     return env
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="geosim-dashboard", description=__doc__.split("\n")[0].split(": ", 1)[1])
     parser.add_argument("--port", type=int, default=None,
@@ -54,10 +59,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     port = args.port if args.port is not None else free_port(DEFAULT_PORT)
     print(f"geosim dashboard: open http://{HOST}:{port}/ in a browser (Ctrl+C stops the server)", flush=True)
+    server = subprocess.Popen(command(port), env=environment())
+    signal.signal(signal.SIGTERM, _interrupt)  # stopping this command stops the server too
     try:
-        sys.exit(subprocess.call(command(port), env=environment()))
+        code = server.wait()
     except KeyboardInterrupt:
-        sys.exit(0)
+        code = 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    sys.exit(code)
 
 
 if __name__ == "__main__":
