@@ -15,14 +15,14 @@ from sim.dashboard.components import (
     CommandLine,
     ComparisonView,
     DyadPicker,
-    Explain,
-    Heading,
     IncentivesPanel,
     MonthBanner,
     NetworkView,
     ScenarioPanel,
     Session,
     SidebarBelowControls,
+    explain,
+    heading,
 )
 from sim.dashboard.model import DashboardModel
 
@@ -54,9 +54,9 @@ def Page():
     m = model.value
     with solara.Column(style={"padding": "0px 16px 16px 16px", "max-width": "1400px"}):
         MonthBanner(m)
-        Explain(INTRO)
+        explain(INTRO)
         with solara.Row(style={"align-items": "end", "gap": "32px", "flex-wrap": "wrap"}):
-            Heading("How close are two states, month by month?")
+            heading("How close are two states, month by month?")
             DyadPicker(m, dyad.value, dyad.set)
         # side by side when there is room, else the network goes below
         with solara.Row(style={"flex-wrap": "wrap", "gap": "16px"}):
@@ -64,6 +64,6 @@ def Page():
                 AllianceView(m, dyad.value)
             with solara.Column(style={"flex": "2 1 380px", "max-width": "480px"}):
                 NetworkView(m, dyad.value)
-        Heading("What difference does the scenario make?")
+        heading("What difference does the scenario make?")
         ComparisonView(m, dyad.value)
         CommandLine(m)

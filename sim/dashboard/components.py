@@ -64,11 +64,13 @@ def MonthBanner(model: DashboardModel):
                             classes=["geosim-event-past" if past else "geosim-event-future"])
 
 
-def Heading(text: str) -> None:
+def heading(text: str) -> None:
+    """A section title (a plain element, not a component)."""
     solara.Text(text, classes=["geosim-heading"])
 
 
-def Explain(text: str) -> None:
+def explain(text: str) -> None:
+    """A short explanation in running text."""
     solara.Text(text, classes=["geosim-explain"])
 
 
@@ -76,7 +78,7 @@ def Explain(text: str) -> None:
 def AllianceView(model: DashboardModel, dyad_key: str):
     update_counter.get()
     _figure(figures.alliance(model, dyad_key))
-    Explain("Alliance strength runs from −1 (open hostility, pink) to +1 (close allies). Military: arms, drones, "
+    explain("Alliance strength runs from −1 (open hostility, pink) to +1 (close allies). Military: arms, drones, "
             "missiles, soldiers. Economic: trade. Diplomatic: support in the UN and other bodies. Composite "
             "(dashed): the mean of the three. Dotted lines mark the scenario's events.")
 
@@ -85,7 +87,7 @@ def AllianceView(model: DashboardModel, dyad_key: str):
 def NetworkView(model: DashboardModel, dyad_key: str):
     update_counter.get()
     _figure(figures.network(model, dyad_key))
-    Explain("Green lines join states that cooperate, red lines states that are hostile; the thicker the line, "
+    explain("Green lines join states that cooperate, red lines states that are hostile; the thicker the line, "
             "the stronger the tie.")
 
 
@@ -93,7 +95,7 @@ def NetworkView(model: DashboardModel, dyad_key: str):
 def ComparisonView(model: DashboardModel, dyad_key: str):
     update_counter.get()
     _figure(figures.comparison(model, dyad_key))
-    Explain("Left: the chosen scenario so far (purple) against the baseline over the whole period (grey), with "
+    explain("Left: the chosen scenario so far (purple) against the baseline over the whole period (grey), with "
             "the same seed and settings, so only the scenario's events differ. Right: for every pair, how much "
             "closer (green) or further apart (red) the scenario has brought the two states by this month.")
 
