@@ -11,6 +11,12 @@ from .model import GeoModel
 from .results import Recorder, provenance
 
 
+def build_model(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> GeoModel:
+    """The model :func:`run` steps, seeded from ``settings['seed']`` (the dashboard steps the same one)."""
+    rng = np.random.default_rng(np.random.SeedSequence(settings["seed"]))
+    return GeoModel(settings, settings["ensemble.replicates"], rng=rng, param_values=param_values)
+
+
 def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
     """Run ``settings`` (all its replicates in one model) and return the results Dataset.
 
@@ -19,8 +25,7 @@ def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -
     """
     replicates = settings["ensemble.replicates"]
     seed = settings["seed"]
-    model = GeoModel(settings, replicates, rng=np.random.default_rng(np.random.SeedSequence(seed)),
-                     param_values=param_values)
+    model = build_model(settings, param_values)
     recorder = Recorder(model, settings.months)
     for t in range(settings.months):
         model.step()

@@ -1,0 +1,69 @@
+"""The dashboard page: Mesa's SolaraViz (controls in the sidebar) around the geosim views.
+
+Serve it with ``geosim-dashboard`` (or ``solara run sim/dashboard/app.py``).
+"""
+
+from __future__ import annotations
+
+import solara
+from mesa.visualization import SolaraViz
+
+from sim.dashboard.choices import Choices
+from sim.dashboard.components import (
+    CSS,
+    AllianceView,
+    CommandLine,
+    ComparisonView,
+    DyadPicker,
+    IncentivesPanel,
+    MonthBanner,
+    NetworkView,
+    ScenarioPanel,
+    Session,
+    SidebarBelowControls,
+    explain,
+    heading,
+)
+from sim.dashboard.model import DashboardModel
+
+TITLE = "geosim: Russia, Iran, the US, Ukraine and North Korea"
+INTRO = ("The model moves one month at a time. Each month every state decides what to supply to whom "
+         "(drones, missiles, soldiers, arms, trade, diplomatic cover), and what flows, shared enemies and "
+         "shared projects pull each pair of states closer or push them apart. Press Step for one month or ▶ "
+         "to play; pick a scenario or move a slider to start again.")
+
+
+@solara.component
+def Page():
+    choices = solara.use_reactive(Choices())
+    first = solara.use_memo(lambda: DashboardModel(choices.value), [])
+    model = solara.use_reactive(first)
+    session = Session(choices, model, solara.use_reactive(""))
+    dyad = solara.use_reactive(model.value.settings["output.focus_dyad"])
+
+    with solara.Div(style={"display": "none"}):  # these fill the app bar and the sidebar
+        solara.Title(TITLE)
+        solara.Style(CSS)
+        # sidebar, top to bottom: scenario, Mesa's controls (Reset, Play/Pause, Step), incentives
+        with solara.Sidebar():
+            solara.Card("Scenario", children=[ScenarioPanel(session)])
+        # Mesa's Reset calls DashboardModel(choices=choices): a new run from the current choices
+        SolaraViz(model, components=[], model_params={"choices": choices}, name=TITLE, play_interval=300)
+        SidebarBelowControls(children=[solara.Card("Incentives", children=[IncentivesPanel(session)])])
+
+    m = model.value
+    with solara.Column(style={"padding": "0px 16px 16px 16px", "max-width": "1400px"}):
+        MonthBanner(m)
+        explain(INTRO)
+        with solara.Row(style={"align-items": "end", "gap": "32px", "flex-wrap": "wrap"}):
+            heading("How close are two states, month by month?")
+            DyadPicker(m, dyad.value, dyad.set)
+        # side by side when there is room, else the network goes below
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "16px"}):
+            with solara.Column(style={"flex": "3 1 560px", "max-width": "700px"}):
+                AllianceView(m, dyad.value)
+            with solara.Column(style={"flex": "2 1 380px", "max-width": "480px"}):
+                NetworkView(m, dyad.value)
+        heading("What difference does the scenario make?")
+        ComparisonView(m, dyad.value)
+        CommandLine(m)

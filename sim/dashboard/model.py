@@ -1,0 +1,84 @@
+"""The model the page steps: the engine's GeoModel, built as the CLI builds it, plus its history.
+
+:class:`DashboardModel` is a thin Mesa model around :func:`sim.run.build_model` (the very model
+:func:`sim.run.run` steps) and a :class:`sim.results.Recorder`, so that after every month of the
+period the recorded arrays equal what ``geosim`` with the same overrides writes to results.nc.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mesa
+import numpy as np
+import xarray as xr
+
+from ..calendar import format_month
+from ..results import Recorder
+from ..run import build_model, run
+from .choices import Choices
+
+
+class DashboardModel(mesa.Model):
+    """One live run of the chosen configuration, month by month.
+
+    ``choices`` is a :class:`Choices` or anything holding one in ``.value`` (the page passes its
+    reactive variable, so that Mesa's Reset button rebuilds the model from the current choices).
+    """
+
+    def __init__(self, choices: Choices | None = None):
+        choices = getattr(choices, "value", choices) or Choices()
+        settings = choices.settings()
+        super().__init__(rng=settings["seed"])
+        self.choices = choices
+        self.settings = settings
+        self.geo = build_model(settings)
+        self.recorder = Recorder(self.geo, settings.months)
+
+    # --- time -------------------------------------------------------------------------------
+    @property
+    def months_done(self) -> int:
+        """Months simulated so far (0 before the first step)."""
+        return self.geo.month
+
+    @property
+    def month_label(self) -> str | None:
+        """The last simulated month as ``YYYY-MM``; None before the first step."""
+        return format_month(self.settings.start + self.months_done - 1) if self.months_done else None
+
+    @property
+    def first_month(self) -> str:
+        return format_month(self.settings.start)
+
+    @property
+    def last_month(self) -> str:
+        return format_month(self.settings.end)
+
+    def step(self) -> None:
+        """Simulate the next month and record it; stop at the end of the period."""
+        if self.months_done < self.settings.months:
+            self.geo.step()
+            self.recorder.record(self.months_done - 1)
+        self.running = self.months_done < self.settings.months
+
+    # --- what the plots read ----------------------------------------------------------------
+    def dataset(self) -> xr.Dataset:
+        """The months simulated so far, labelled like the CLI's results (time may be empty)."""
+        attrs = {"scenario": self.settings.scenario.name, "replicates": self.geo.R}
+        return self.recorder.dataset(self.settings, attrs).isel(time=slice(0, self.months_done))
+
+    def composite_now(self) -> np.ndarray:
+        """Median composite strength of every dyad now (the starting values before the first step)."""
+        return np.median(self.geo.composite(), axis=0)
+
+    def baseline(self) -> xr.Dataset:
+        """The whole period under the baseline scenario with the same seed and settings.
+
+        Cached across models: choosing another scenario or pressing Reset does not rerun it.
+        """
+        return _baseline(tuple((p, v) for p, v in self.choices.changes if p != "scenario"))
+
+
+@lru_cache(maxsize=4)
+def _baseline(changes: tuple) -> xr.Dataset:
+    return run(Choices(changes).set("scenario", "baseline").settings())
