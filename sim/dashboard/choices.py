@@ -63,21 +63,17 @@ class SliderSpec:
 
 
 def _grid(low: float, high: float, default: float) -> tuple[float, float, float]:
-    """(low, high, step) of a slider: a round step (1, 2 or 5 x 10^k) with the default on the grid.
-
-    The finest such step with at most 100 positions, else the coarsest one with the default on
-    the grid (e.g. 735 drones/month needs a step of 5).
+    """(low, high, step) of a slider: the finest round step (1, 2 or 5 x 10^k) with at most 100
+    positions, on a grid anchored at the default so that the default is always a position
+    (e.g. 733 drones/month on a grid of 20: 13, 33, ..., 733, ...).
     """
     exp = math.floor(math.log10((high - low) / 100))
-    steps = sorted(b * 10.0**k for k in range(exp - 3, exp + 2) for b in (1, 2, 5))
-    fitting = [s for s in steps if _on_grid(default, s)]  # the grid runs through 0
-    few = [s for s in fitting if (high - low) / s <= 100]
-    step = few[0] if few else fitting[-1] if fitting else (high - low) / 100
-    return math.ceil(low / step - 1e-9) * step, math.floor(high / step + 1e-9) * step, step
-
-
-def _on_grid(x: float, step: float) -> bool:
-    return abs(x / step - round(x / step)) < 1e-6
+    steps = sorted(b * 10.0**k for k in range(exp - 1, exp + 3) for b in (1, 2, 5))
+    step = next(s for s in steps if (high - low) / s <= 100)
+    below = math.floor((default - low) / step + 1e-9)
+    above = math.floor((high - default) / step + 1e-9)
+    # rounding keeps float noise (0.6 - 12 x 0.05 = -1e-16) from stepping outside the range
+    return max(low, round(default - below * step, 12)), min(high, round(default + above * step, 12)), step
 
 
 def slider(path: str, label: str) -> SliderSpec:
