@@ -55,6 +55,13 @@ def _run_job(cfg: DictConfig) -> float | None:
     for noisy in ("MESA", "matplotlib"):  # Mesa logs every step at INFO
         logging.getLogger(noisy).setLevel(logging.WARNING)
     outdir = Path(HydraConfig.get().runtime.output_dir)
+    from .analysis.calibrate import loss
+
+    if settings["output.skip_complete"]:
+        done = complete_results(outdir, settings)
+        if done is not None:
+            print(f"geosim: {outdir}/results.nc is complete for this configuration; skipped")
+            return loss(done)
     log.info("scenario %s, %d replicates, seed %d", settings.scenario.name, settings["ensemble.replicates"], settings["seed"])
     ds = run(settings)
     paths = write_run(ds, settings, outdir)
@@ -64,9 +71,32 @@ def _run_job(cfg: DictConfig) -> float | None:
     for p in paths.values():
         print(f"  {p.name}")
     # the job's return value: what the Optuna sweeper minimises (geosim -m hparams_search=calibrate)
-    from .analysis.calibrate import loss
-
     return loss(ds)
+
+
+def complete_results(outdir: Path, settings):
+    """The results in ``outdir`` if they are complete and were made with this configuration.
+
+    Output options (plots, network dates, skip_complete itself) do not change the results, so
+    they are left out of the comparison; anything else that differs means the run is redone.
+    """
+    import yaml
+
+    from . import results
+
+    path = outdir / "results.nc"
+    if not path.is_file():
+        return None
+    try:
+        ds = results.load(path)
+        saved = yaml.safe_load(ds.attrs["config"])
+    except (ConfigError, yaml.YAMLError):
+        return None
+
+    def essential(cfg: dict) -> dict:
+        return {k: v for k, v in cfg.items() if k != "output"}
+
+    return ds if essential(saved) == essential(settings.config) else None
 
 
 @hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")

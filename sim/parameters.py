@@ -201,6 +201,9 @@ RUN = {
                                   source=f"{_A}: start, before Assad's fall, after the shocks, horizon",
                                   doc="months shown in the network picture ('start', 'end'; months outside the run are left out)",
                                   kind="months"),
+    "output.skip_complete": P(False, "flag", source="assumption: redoing finished work is the safe default",
+                              doc="skip a run whose folder already holds complete results.nc for the same configuration "
+                                  "(resume an interrupted sweep: same command, same hydra.sweep.dir)"),
     "output.focus_dyad": Param("russia-iran", "dyad", source="domain.md: the partnership the articles are about",
                                doc="dyad drawn large in its own figure", kind="str"),
 }
