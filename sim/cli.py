@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -96,7 +97,12 @@ def complete_results(outdir: Path, settings):
     def essential(cfg: dict) -> dict:
         return {k: v for k, v in cfg.items() if k != "output"}
 
-    return ds if essential(saved) == essential(settings.config) else None
+    from . import __version__
+
+    same = (essential(saved) == essential(settings.config)
+            and ds.attrs.get("scenario_yaml") == settings.scenario.to_yaml()  # a path's contents may change
+            and ds.attrs.get("engine_version") == __version__)
+    return ds if same else None
 
 
 @hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
@@ -104,18 +110,64 @@ def _app(cfg: DictConfig) -> float | None:
     return _run_job(cfg)
 
 
+def precheck(args: list[str]) -> None:
+    """Check what a run or a sweep will compose before Hydra starts. Raises ConfigError.
+
+    A single run is composed and validated as is. For ``-m``, every value of every swept key is
+    validated (with the other swept keys at their first value), so a bad value fails at once
+    instead of aborting the sweep half-way. An explicit run or sweep folder must be creatable.
+    Other flags (``--help``, ``--cfg``, ...) are left to Hydra.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .config import _one_line, compose, validate
+
+    flags = [a for a in args if a.startswith("-")]
+    if any(f not in ("-m", "--multirun") for f in flags):
+        return
+    overrides = [a for a in args if not a.startswith("-")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as exc:  # Hydra's grammar errors
+        raise ConfigError(f"config override: {_one_line(exc)}") from None
+    variants = [overrides]
+    if flags:
+        firsts, choices = [], []
+        for o in parsed:
+            values = [o.input_line]
+            if o.is_sweep_override():
+                try:
+                    values = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+                except Exception:  # interval sweeps (Optuna) cannot be listed
+                    values = []
+            firsts.append(values[0] if values else None)
+            choices.append(values)
+        variants = []
+        for i, values in enumerate(choices):
+            for v in values[1:] or values:
+                variants.append([v if j == i else f for j, f in enumerate(firsts) if (v if j == i else f)])
+        variants = variants or [[]]
+    for variant in variants:
+        validate(compose(variant))
+    for o in parsed:
+        if o.get_key_element().lstrip("+~") in ("hydra.run.dir", "hydra.sweep.dir") and not o.is_sweep_override():
+            folder = Path(str(o.value()))
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                if not os.access(folder, os.W_OK):
+                    raise PermissionError("not writable")
+            except OSError as exc:
+                raise ConfigError(f"{o.get_key_element()} = {folder}: cannot write there "
+                                  f"({exc.strerror or exc}); give a writable folder") from None
+
+
 def main() -> None:
     """``geosim``: run a scenario with Hydra overrides, e.g. ``geosim scenario=assad_fall``."""
-    args = sys.argv[1:]
-    if not any(a.startswith("-") for a in args):
-        # a single run: check the overrides first, so that a bad value or key is one line, exit 2
-        from .config import compose, validate
-
-        try:
-            validate(compose(args))
-        except ConfigError as exc:
-            print(f"geosim: error: {exc}", file=sys.stderr)
-            sys.exit(2)
+    try:
+        precheck(sys.argv[1:])
+    except ConfigError as exc:
+        print(f"geosim: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     _app()
 
 

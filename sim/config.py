@@ -19,6 +19,7 @@ from .calendar import format_month, parse_month
 from .errors import ConfigError
 
 CONFIG_MODULE = "sim.conf"
+EARLIEST, LATEST = 1900 * 12, 2200 * 12 + 11  # month indices; numpy datetime64[ns] spans 1678-2262
 _ROOT_KEYS = {"scenario", "seed", "ensemble", "time", "output", "actors", "relations", "policy",
               "dynamics", "exchange", "war", "anchors", "shocks"}
 
@@ -166,6 +167,10 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     for key in raw:
         if key not in _ROOT_KEYS:
             raise ConfigError(f"{where}: unknown key '{_clean(key)}'; allowed: {', '.join(sorted(_ROOT_KEYS))}")
+    for section in ("ensemble", "time", "output", "dynamics", "exchange", "war", "anchors", "shocks"):
+        if section in raw and not isinstance(raw[section], dict):
+            raise ConfigError(f"{where}: {section} = {_clean(repr(raw[section]))} must be a mapping of parameters "
+                              f"(geosim-params lists them)")
 
     actors_node = raw.get("actors") or {}
     if not isinstance(actors_node, dict) or len(actors_node) < 2:
@@ -217,6 +222,10 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
         raise ConfigError(f"{where}: dynamics.composite.*: at least one channel weight must be > 0")
 
     start, end = parse_month(values["time.start"]), parse_month(values["time.end"])
+    for key, month in (("time.start", start), ("time.end", end)):
+        if not EARLIEST <= month <= LATEST:
+            raise ConfigError(f"{where}: {key} = {values[key]} is outside the calendar the engine handles; "
+                              f"allowed: {format_month(EARLIEST)}..{format_month(LATEST)}")
     if end < start:
         raise ConfigError(f"{where}: time.end = {values['time.end']} is before time.start = {values['time.start']}")
     if end - start > 1200:

@@ -130,13 +130,18 @@ def provenance() -> dict:
     from . import __version__
 
     out = {"engine": "geosim", "engine_version": __version__}
-    try:
-        here = Path(__file__).resolve().parent
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-        if commit.returncode == 0:
-            out["git_commit"] = commit.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
+    root = Path(__file__).resolve().parents[1]
+    if (root / ".git").exists() and (root / "sim" / "parameters.py").is_file():  # this project's checkout
+        try:
+            git = ["git", "-C", str(root)]
+            commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+            dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                                   text=True, timeout=10)
+            if commit.returncode == 0:
+                out["git_commit"] = commit.stdout.strip()
+                out["git_dirty"] = int(bool(dirty.stdout.strip()))
+        except (OSError, subprocess.SubprocessError):
+            pass
     return out
 
 
@@ -148,6 +153,9 @@ def save(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine="scipy")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; results are for sharing
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -51,7 +51,6 @@ _COMMON_KEYS = {"id", "type", "date", "note", "sources"}
 _NAMED_KEYS = _COMMON_KEYS | {"strength"}
 _GENERIC_KEYS = _COMMON_KEYS | {"parameter", "relation", "channel", "value"}
 MAX_BYTES = 1_000_000
-_EARLIEST, _LATEST = 1900 * 12, 2200 * 12 + 11
 # Parameters a scenario may not change during a run: they are read once at the start or they
 # are the shocks' own magnitudes (edit those in the configuration instead).
 _FIXED_PREFIXES = ("scenario", "seed", "ensemble.", "time.", "output.", "relations.", "shocks.",
@@ -251,16 +250,20 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
     eid = raw.get("id")
     if not isinstance(eid, str) or not eid.strip():
         raise ConfigError(f"{loc}: id must be a non-empty text")
-    loc = f"{where}: events[{i}] ({eid})"
+    from .config import _clean
+
+    loc = f"{where}: events[{i}] ({_clean(eid)})"
     if "date" not in raw:
         raise ConfigError(f"{loc}: date is missing (YYYY-MM)")
     try:
         month = parse_month(raw["date"])
     except ValueError as exc:
         raise ConfigError(f"{loc}: date: {exc}") from None
-    if not _EARLIEST <= month <= _LATEST:
+    from .config import EARLIEST, LATEST
+
+    if not EARLIEST <= month <= LATEST:
         raise ConfigError(f"{loc}: date {format_month(month)} is implausible; allowed: "
-                          f"{format_month(_EARLIEST)}..{format_month(_LATEST)}")
+                          f"{format_month(EARLIEST)}..{format_month(LATEST)}")
     spec = {k: v for k, v in raw.items() if k != "date"}
     strength = 1.0
     if etype in NAMED_SHOCKS:

@@ -23,6 +23,7 @@ from .run import run
 SCENARIOS = ("baseline", "assad_fall", "trump_talks", "snapback", "combined")
 MIN_REPLICATES = 200
 SANITY_DRAWS = 1000
+NEEDS = ("2022-07", "2026-03")  # the months the patterns read (P1 start ... P10 six months after snapback)
 
 
 @dataclass
@@ -196,6 +197,9 @@ def evaluate(overrides: list[str] | None = None, replicates: int = MIN_REPLICATE
     results, settings, sanity = {}, {}, []
     for name in SCENARIOS:
         s = validate(compose([*overrides, f"scenario={name}", f"ensemble.replicates={replicates}"]))
+        if s.start > parse_month(NEEDS[0]) or s.end < parse_month(NEEDS[1]):
+            raise ConfigError(f"validate: the patterns need time.start <= {NEEDS[0]} and time.end >= {NEEDS[1]} "
+                              f"(got {s['time.start']}..{s['time.end']})")
         settings[name] = s
         results[name] = run(s)
         sanity.append((name, in_range(results[name])))

@@ -64,6 +64,9 @@ CONFIG_CASES = [
     (["scenario=/no/such/file.yaml"], ["file not found", "/no/such/file.yaml"]),
     (["scenario=/tmp"], ["/tmp", "not a file"]),
     (["seed=0,1"], ["seed", "-m"]),
+    (["time.start=1600-01"], ["time.start", "1900-01..2200-12"]),
+    (["time.start=2250-01", "time.end=2260-12"], ["time.start", "outside the calendar"]),
+    (["dynamics=null"], ["dynamics", "must be a mapping"]),
 ]
 
 
@@ -105,13 +108,16 @@ CLI_CASES = [
     ["actors.iran.sanctions=1.5"],
     ["actors.iran.charisma=1"],
     ["scenario=/no/such/file.yaml"],
+    ["-m", "seed=0,1", "scenario=baseline,atlantis"],  # a sweep is checked before its first job
+    ["hydra.run.dir=/proc/no/such/dir"],
 ]
 
 
 @pytest.mark.parametrize("overrides", CLI_CASES, ids=[c[0] for c in CLI_CASES])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, overrides):
     out = tmp_path / "run"
-    proc = run_cli(*overrides, f"hydra.run.dir={out}")
+    where = f"hydra.sweep.dir={out}" if "-m" in overrides else f"hydra.run.dir={out}"
+    proc = run_cli(*overrides, *([] if any(o.startswith("hydra.run.dir") for o in overrides) else [where]))
     assert proc.returncode == 2, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("geosim: error:"), proc.stderr

@@ -67,7 +67,8 @@ def test_bad_scenario_file_exits_non_zero(tmp_path):
 
 def test_unknown_key_is_refused(tmp_path):
     proc = run_cli("actors.iran.charisma=1", f"hydra.run.dir={tmp_path / 'run'}")
-    assert proc.returncode != 0 and "charisma" in proc.stderr
+    assert proc.returncode == 2 and "unknown key 'actors.iran.charisma'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_geosim_params_lists_every_parameter():
@@ -78,7 +79,7 @@ def test_geosim_params_lists_every_parameter():
 
 def test_python_dash_m_sim_help():
     proc = run_cli("--help")
-    assert proc.returncode == 0 and "geosim" in proc.stdout.lower() or "Powered by Hydra" in proc.stdout
+    assert proc.returncode == 0 and "Powered by Hydra" in proc.stdout
 
 
 def test_geosim_validate_rejects_bad_override():
