@@ -14,6 +14,9 @@ Stages, in the order they were done:
    zero ("almost no military link left", B4) rather than in open hostility.
 3. ``shocks`` — the talks' détente and aid cut, scored on P9 and on the combined scenario not
    turning the US and Russia into allies.
+3b. ``glue`` — the weight of the shared adversary: P9 needs it above zero; B7 (the partnership
+   is reduced to economic and diplomatic cooperation, not turned into hostility) needs it small
+   enough that the combined path keeps those two channels positive.
 4. ``check`` — ``geosim-validate`` with the registry defaults (what the test suite runs).
 
 The chosen values are the registry defaults in ``sim/parameters.py``; this script prints the
@@ -111,6 +114,19 @@ def stage_shocks() -> None:
                                                    GLOBAL["shocks.trump_talks.aid_cut"].default))
 
 
+def stage_glue() -> None:
+    print("glue: weight of the shared adversary (P9; B7 on the combined path at the horizon)")
+    print("  glue | P9 | Russia–Iran military, economic, diplomatic, composite in combined, 2028-12")
+    for glue in (0.3, 0.5, 1.0):
+        ov = [f"dynamics.weight.glue={glue}"]
+        rows = {r.id: r for r in V.evaluate(ov, replicates=100, sanity_draws=0)}
+        c = _runs(ov, ("combined",))["combined"]["strength"].sel(dyad="Russia–Iran")
+        values = ", ".join(f"{_median(c.sel(channel=ch), '2028-12'):+.2f}"
+                           for ch in ("military", "economic", "diplomatic", "composite"))
+        print(f"  {glue:4} | {'pass' if rows['P9'].passed else 'FAIL'} | {values}")
+    print(f"  registry: glue {GLOBAL['dynamics.weight.glue'].default}")
+
+
 def stage_check() -> None:
     rows = V.evaluate()
     print(V.table(rows))
@@ -118,7 +134,8 @@ def stage_check() -> None:
         sys.exit(1)
 
 
-STAGES = {"production": stage_production, "relations": stage_relations, "shocks": stage_shocks, "check": stage_check}
+STAGES = {"production": stage_production, "relations": stage_relations, "shocks": stage_shocks, "glue": stage_glue,
+          "check": stage_check}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(STAGES):

@@ -217,7 +217,9 @@ DYNAMICS = {
                                   "share of the gap closed per month, diplomatic channel"),
     "dynamics.weight.flow": P(0.3, LOGIT, 0.0, 5.0, f"{_A}: calibrated (P1, P6); what flows binds",
                               "pull of a channel's flows (both directions, need units) on its target"),
-    "dynamics.weight.glue": P(1.0, LOGIT, 0.0, 5.0, "A1: the shared adversary binds; calibrated (P9)",
+    "dynamics.weight.glue": P(0.3, LOGIT, 0.0, 5.0,
+                              "A1: the shared adversary binds; calibrated (P9, and B7: on the combined path "
+                              "economic and diplomatic ties survive)",
                               "pull of shared hostility to third states on every channel"),
     "dynamics.weight.anchor": P(0.5, LOGIT, 0.0, 5.0, "B1, B4: Syria anchored the military channel; calibrated (P6)",
                                 "pull of a shared project on its channel while the project stands"),

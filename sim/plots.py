@@ -32,13 +32,19 @@ def _band(ax, t, da: xr.DataArray, color, label, style="-"):
         ax.fill_between(t, lo, hi, color=color, alpha=0.15, lw=0)
 
 
+def event_label(ev) -> str:
+    """The event's ``label`` from its scenario file, else its id in words."""
+    return str(ev.spec.get("label") or ev.id.replace("_", " ").capitalize())
+
+
 def _events(ax, settings: Settings, labels: bool = True):
-    for ev in settings.scenario.in_period(settings):
+    for k, ev in enumerate(settings.scenario.in_period(settings)):
         x = np.datetime64(f"{format_month(max(ev.month, settings.start))}-01")
         ax.axvline(x, color="#7f8c8d", ls=":", lw=1.2, zorder=0)
-        if labels:
-            ax.annotate(ev.id.replace("_", " "), (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                        textcoords="offset points", rotation=90, va="top", ha="left", fontsize=7, color="#555555")
+        if labels:  # alternate heights so that close events do not overlap
+            ax.annotate(event_label(ev), (x, 0.98 - 0.09 * (k % 2)), xycoords=("data", "axes fraction"),
+                        xytext=(3, 0), textcoords="offset points", va="top", ha="left", fontsize=7,
+                        color="#444444", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
 
 
 def _time_axis(ax):
@@ -73,15 +79,17 @@ def trajectories(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     dyads = list(ds["dyad"].values)
     cols = 2
     rows = (len(dyads) + 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(14, 2.9 * rows + 1.2), sharex=True, squeeze=False)
+    height = 2.9 * rows + 1.3
+    fig, axes = plt.subplots(rows, cols, figsize=(14, height), sharex=True, squeeze=False)
     for ax, dyad in zip(axes.flat, dyads, strict=False):
         dyad_panel(ax, ds, settings, dyad, event_labels=True)
     for ax in list(axes.flat)[len(dyads):]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 0.975), fontsize=10, frameon=False)
-    fig.suptitle(f"Alliance strength by channel for every pair of states\n{_subtitle(ds)}", fontsize=13, y=0.998)
-    fig.tight_layout(rect=(0, 0, 1, 0.955))
+    top = 1.0 - 1.15 / height  # a fixed band of 1.15 inches for the title and the legend
+    fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, top), fontsize=10, frameon=False)
+    fig.suptitle(f"Alliance strength by channel for every pair of states\n{_subtitle(ds)}", fontsize=13, y=0.995)
+    fig.tight_layout(rect=(0, 0, 1, top))
     return fig
 
 
@@ -137,7 +145,8 @@ def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None)
     legend = [Line2D([0], [0], color="#1e8449", lw=5, label="cooperation (composite > 0)"),
               Line2D([0], [0], color="#c0392b", lw=5, label="hostility (composite < 0)")]
     fig.legend(handles=legend, loc="lower center", ncol=2, frameon=False, fontsize=9)
-    fig.suptitle(f"The five states as a network — line width = strength of the relation (median)\n{_subtitle(ds, band=False)}",
+    fig.suptitle(f"The {len(actors)} states as a network — line width and number = composite strength (median)\n"
+                 f"{_subtitle(ds, band=False)}",
                  fontsize=12)
     fig.tight_layout(rect=(0, 0.06, 1, 0.93))
     return fig
@@ -157,7 +166,7 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     ax.set_ylabel("drones per month")
     ax.legend(fontsize=8)
     ax = axes[0, 1]
-    palette = ["#8e44ad", "#16a085", "#d35400", "#2c3e50", "#7f8c8d"]
+    palette = ["#8e44ad", "#16a085", "#d35400", "#2c3e50", "#b7950b"]
     for k, actor in enumerate(ds["actor"].values):
         troops = ds["troops_sent"].sel(actor=actor)
         if float(troops.max()) > 0:
@@ -169,7 +178,9 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     ax = axes[1, 0]
     into = (ds["route_receiver"] == dfd) & (ds["route_good"] == "arms")
     for k, route in enumerate(ds["route"].values[into.values]):
-        _band(ax, t, ds["flow"].sel(route=route), palette[k % len(palette)], f"from {ds['route_supplier'].sel(route=route).item()}")
+        if float(ds["flow"].sel(route=route).max()) > 0:  # suppliers that never deliver stay off the chart
+            _band(ax, t, ds["flow"].sel(route=route), palette[k % len(palette)],
+                  f"from {ds['route_supplier'].sel(route=route).item()}")
     ax.set_title(f"Arms delivered to {dfd}")
     ax.set_ylabel("share of its full need")
     ax.set_ylim(0, 1)
@@ -178,6 +189,7 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     _band(ax, t, ds["territory"], "#7b241c", "territory")
     ax.set_title(f"Territory of {dfd} held by {att}")
     ax.set_ylabel("% of territory")
+    ax.set_ylim(0, max(40.0, 1.2 * float(ds["territory"].max())))  # a whole-country scale, not a zoom
     for ax in axes.flat:
         _events(ax, settings, labels=ax is axes[0, 0])
         _time_axis(ax)

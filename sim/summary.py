@@ -11,10 +11,11 @@ from .config import Settings
 
 
 def _months(ds: xr.Dataset, settings: Settings) -> list[tuple[str, str]]:
-    """(month, label) for each event month and the horizon, in order."""
-    out: dict[str, str] = {}
+    """(month, label) for the start, each event month and the horizon, in order."""
+    out: dict[str, str] = {format_month(settings.start): "start"}
     for ev in settings.scenario.in_period(settings):
-        out.setdefault(format_month(max(ev.month, settings.start)), ev.id)
+        month = format_month(max(ev.month, settings.start))
+        out[month] = (out[month] + ", " if month in out else "") + ev.id
     end = format_month(settings.end)
     out[end] = (out[end] + ", " if end in out else "") + "horizon"
     return sorted(out.items(), key=lambda kv: parse_month(kv[0]))
@@ -71,10 +72,11 @@ def render(table: pd.DataFrame, replicates: int) -> str:
     labels = {m: table.loc[table["month"] == m, "at"].iloc[0] for m in months}
     cells: dict[str, dict[str, str]] = {}
     big = table.groupby("quantity")["p95"].max().abs() >= 100  # counts, not indices
+    units = dict(zip(table["quantity"], table["unit"], strict=False))
     for r in table.itertuples():
         b = bool(big[r.quantity])
-        cell = _fmt(r.median, b) if replicates == 1 else f"{_fmt(r.median, b)} [{_fmt(r.p05, b)}–{_fmt(r.p95, b)}]"
-        cells.setdefault(r.quantity, {})[r.month] = cell
+        cell = _fmt(r.median, b) if replicates == 1 else f"{_fmt(r.median, b)} [{_fmt(r.p05, b)}, {_fmt(r.p95, b)}]"
+        cells.setdefault(f"{r.quantity} ({units[r.quantity]})", {})[r.month] = cell
     wq = max(len(q) for q in cells)
     wc = {m: max(len(m), len(labels[m]), *(len(c[m]) for c in cells.values())) for m in months}
     head = " " * wq + "  " + "  ".join(f"{m:>{wc[m]}}" for m in months)
@@ -82,5 +84,5 @@ def render(table: pd.DataFrame, replicates: int) -> str:
     lines = [head, sub, "-" * len(head)]
     for q, c in cells.items():
         lines.append(f"{q:<{wq}}  " + "  ".join(f"{c[m]:>{wc[m]}}" for m in months))
-    note = "single run" if replicates == 1 else f"median [5%–95%] over {replicates} replicates"
+    note = "single run" if replicates == 1 else f"median [5th, 95th percentile] over {replicates} replicates"
     return "\n".join(lines + [f"({note})"])

@@ -24,7 +24,7 @@ def test_geosim_writes_results_summary_and_plots(tmp_path):
     table = pd.read_csv(out / "summary.csv")
     assert {"quantity", "month", "median", "p05", "p95", "unit"} <= set(table.columns)
     assert (table["p05"] <= table["median"] + 1e-12).all() and (table["median"] <= table["p95"] + 1e-12).all()
-    assert set(table["month"]) == {"2024-06", "2024-12", "2025-12"}  # two events and the horizon
+    assert set(table["month"]) == {"2022-07", "2024-06", "2024-12", "2025-12"}  # start, two events, horizon
 
 
 def test_cli_and_api_give_identical_results(tmp_path):

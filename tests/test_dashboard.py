@@ -184,7 +184,7 @@ def test_choosing_a_scenario_starts_a_new_run(page):
     page.find(v.Select, label="Scenario").widget.v_model = "assad_fall"
     assert _month(page) == "not started"
     texts = " ".join(_texts(page))
-    assert "Scenario: assad_fall." in texts and "· 2  2024-12 assad falls" in texts
+    assert "Scenario: assad_fall." in texts and "· 2  2024-12 Assad falls" in texts
     assert "geosim scenario=assad_fall" in texts
     page.find(v.Btn, children=["Step"]).widget.click()
     assert _month(page) == "2022-07"

@@ -14,6 +14,7 @@ import solara
 from mesa.visualization.utils import update_counter
 
 from ..calendar import format_month
+from ..plots import event_label
 from . import figures
 from .choices import MAX_REPLICATES, Choices, SliderSpec, incentive_groups, scenario_names
 from .model import DashboardModel
@@ -60,7 +61,7 @@ def MonthBanner(model: DashboardModel):
             for i, ev in enumerate(s.scenario.events, start=1):
                 past = ev.month <= done
                 mark = "✓" if past else "·"
-                solara.Text(f"{mark} {i}  {format_month(ev.month)} {ev.id.replace('_', ' ')}",
+                solara.Text(f"{mark} {i}  {format_month(ev.month)} {event_label(ev)}",
                             classes=["geosim-event-past" if past else "geosim-event-future"])
 
 
