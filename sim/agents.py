@@ -19,7 +19,7 @@ class StateAgent(mesa.Agent):
 
     Views over replicates (shape ``(R,)`` or ``(R, goods)``):
     ``threat`` (index 0–1), ``needs`` (share of requirement per good, 0–1), and the parameters
-    ``insecurity``, ``sanctions``, ``cinc``, ``needs_base``, ``offers``.
+    ``insecurity``, ``sanctions``, ``needs_base``, ``offers``.
     """
 
     def __init__(self, model, key: str, index: int, name: str):

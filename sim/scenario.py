@@ -280,6 +280,12 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
             if "channel" in raw:
                 raise ConfigError(f"{loc}: 'channel' goes with 'relation', not with 'parameter'")
             _changeable(raw["parameter"], loc, settings)
+            p = prm.registry(settings.actors)[_canonical_policy(raw["parameter"], settings)]
+            if etype == "set" and not p.low <= spec["value"] <= p.high:
+                raise ConfigError(f"{loc}: value {spec['value']:g} for {raw['parameter']} is out of range; "
+                                  f"allowed: {p.allowed()} ({p.unit})")
+        elif etype == "set" and not -1.0 <= spec["value"] <= 1.0:
+            raise ConfigError(f"{loc}: value {spec['value']:g} for a relation is out of range; allowed: [-1, 1]")
         else:
             _relation(raw["relation"], raw.get("channel"), loc, settings)
     return Event(id=eid, type=etype, month=month, strength=strength, spec=spec, file=where)

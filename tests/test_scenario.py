@@ -84,6 +84,8 @@ events:
     ("events:\n  - {id: x, type: shift, date: 2025-01, parameter: actors.iran.charisma, value: 1}", "does not exist"),
     ("events:\n  - {id: x, type: shift, date: 2025-01, parameter: time.end, value: 1}", "cannot change"),
     ("events:\n  - {id: x, type: set, date: 2025-01, relation: iran-mars, channel: all, value: 0}", "not a pair of actors"),
+    ("events:\n  - {id: x, type: set, date: 2025-01, parameter: actors.iran.sanctions, value: 7}", "out of range"),
+    ("events:\n  - {id: x, type: set, date: 2025-01, relation: iran-russia, channel: all, value: 2}", "out of range"),
     ("events:\n  - {id: x, type: set, date: 2025-01, relation: iran-russia, channel: cultural, value: 0}", "channel"),
     ("events:\n  - {id: x, type: snapback, date: 2025-01}\n  - {id: x, type: snapback, date: 2025-02}", "duplicate event id 'x'"),
     ("events:\n  - {id: x, type: snapback, date: 2025-01, colour: red}", "unknown key 'colour'"),
