@@ -239,7 +239,7 @@ def test_each_view_renders_alone(name):
     box, rc = solara.render(component(*args), handle_error=False)
     if name == "MonthBanner":
         texts = _texts(rc)
-        assert "2025-05" in texts and "✓ 3  2025-02 US–Russia talks" in texts and "· 4  2025-09 un snapback" in texts
+        assert "2025-05" in texts and "✓ 3  2025-02 US–Russia talks" in texts and "· 4  2025-09 UN snapback" in texts
     elif name == "CommandLine":
         assert "geosim ensemble.replicates=5 scenario=combined" in _texts(rc)
     else:
