@@ -61,11 +61,13 @@ class Recorder:
                   "route": model.n_routes, "anchor": len(model.anchors)}
         self.data = {name: np.zeros((months, R, *(shapes[d] for d in dims)), dtype=np.float32)
                      for name, (dims, *_rest) in VARIABLES.items()}
+        self.troop_routes = [(sup, np.flatnonzero(model.route_troops & (model.route_sup == sup))) for sup in range(A)]
+        self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
 
     def record(self, t: int) -> None:
         m, out = self.model, self.data
-        out["strength"][t, ..., :3] = m.strength
-        out["strength"][t, ..., 3] = m.composite()
+        both = np.concatenate([m.strength.reshape(m.R, -1), m.composite()], axis=1)
+        out["strength"][t] = np.take(both, m._strength4, axis=1).reshape(m.R, m.D, 4)
         out["trust"][t] = m.trust
         out["dependence"][t] = m.dependence
         out["demand"][t] = m.demand
@@ -82,9 +84,8 @@ class Recorder:
         out["drone_stock"][t, :, a] = m.drone_stock
         new = m.drones_produced + m.drones_imported
         out["drone_import_share"][t, :, a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
-        for sup in range(m.A):
-            sel = m.route_troops & (m.route_sup == sup)
-            out["troops_sent"][t, :, sup] = m.troops_present[:, sel].sum(axis=1)
+        for sup, routes in self.troop_routes:
+            out["troops_sent"][t, :, sup] = m.troops_present[:, routes].sum(axis=1)
         out["war_intensity"][t] = m.war_intensity
         out["territory"][t] = m.territory
         for k, name in enumerate(m.anchors):
