@@ -178,8 +178,15 @@ class GeoModel(mesa.Model):
 
     # ----------------------------------------------------------------------------------------
     def _build_routes(self) -> None:
-        """Every (supplier, receiver, good) with a positive offer somewhere in the run."""
-        may_offer = self.offers.max(axis=0) > 0  # (A, G)
+        """Every (supplier, receiver, good) with a positive offer somewhere in the run.
+
+        Decided from the configuration, the parameters set or drawn per replicate and the
+        scenario's operations, never from this model's replicates alone, so that every chunk of
+        an ensemble has the same routes (and the same layout of random numbers).
+        """
+        v = self.settings.values
+        may_offer = np.array([[v[f"actors.{a}.offers.{g}"] > 0 or f"actors.{a}.offers.{g}" in self.param_values
+                               for g in prm.GOODS] for a in self.actor_keys])  # (A, G)
         for o in self.operations:
             if o.target == "parameter" and ".offers." in o.path:
                 _, a, _, g = o.path.split(".")
