@@ -240,8 +240,10 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
         ds = _run_summary(settings, values, plan, workers, probe)
     else:
         ds = _run_full(settings, values, plan, workers, probe)
-    ds.attrs.update({"mode": settings["ensemble.mode"], "replicates": int(n), "block": int(settings["ensemble.block"]),
-                     "sample_parameters": int(settings["ensemble.sample_parameters"])})
+    # (not "mode": scipy's netCDF writer keeps global attributes as attributes of its file object)
+    ds.attrs.update({"ensemble_mode": settings["ensemble.mode"], "replicates": int(n),
+                     "ensemble_block": int(settings["ensemble.block"]),
+                     "ensemble_sample_parameters": int(settings["ensemble.sample_parameters"])})
     return ds
 
 
@@ -437,5 +439,45 @@ def histogram_quantiles(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray, vmin: 
         inside = np.take_along_axis(hist, k, axis=-1)
         frac = np.clip((target - before) / np.maximum(inside, 1), 0.0, 1.0)
         a, b = np.take_along_axis(left, k, axis=-1), np.take_along_axis(right, k, axis=-1)
-        out.append((a + frac * (b - a))[..., 0])
+        out.append(np.clip((a + frac * (b - a))[..., 0], vmin, vmax))
     return np.stack(out, axis=1)
+
+
+def summary_table(ds: xr.Dataset, settings: Settings):
+    """The terminal/CSV table of a summary-mode run: median and 5–95% per quantity and month
+    (same columns as :func:`sim.summary.summarize`), read from the streamed quantiles."""
+    import pandas as pd
+
+    from .summary import _months
+
+    focus = ds["dyad"].values[list(ds["dyad_key"].values).index(settings["output.focus_dyad"])]
+    wanted = []
+    for name in settings["ensemble.summary_variables"]:
+        da = ds[name]
+        if name == "strength":
+            wanted += [(f"{focus} {c}", da.sel(dyad=focus, channel=c)) for c in CHANNELS4]
+            wanted += [(f"{d} composite", da.sel(dyad=d, channel="composite")) for d in ds["dyad"].values if d != focus]
+            continue
+        extra = [d for d in da.dims if d not in ("time", "quantile")]
+        for index in np.ndindex(*(da.sizes[d] for d in extra)):
+            where = dict(zip(extra, index, strict=True))
+            series = da.isel(where)
+            if float(ds[f"{name}_min"].isel(where).min()) == float(ds[f"{name}_max"].isel(where).max()) == 0.0:
+                continue  # structurally zero (e.g. drones of states that launch none)
+            label = " ".join(str(series[d].item()) for d in extra)
+            wanted.append((f"{name.replace('_', ' ')} {label}".strip(), series))
+    rows = []
+    for month, at in _months(ds, settings):
+        t = np.datetime64(f"{month}-01", "ns")
+        for quantity, series in wanted:
+            q = series.sel(time=t)
+            rows.append({"quantity": quantity, "month": month, "at": at, "unit": series.attrs.get("units", ""),
+                         "median": float(q.sel(quantile=0.5)), "p05": float(q.sel(quantile=0.05)),
+                         "p95": float(q.sel(quantile=0.95))})
+    return pd.DataFrame(rows)
+
+
+def render_summary(table, replicates: int) -> str:
+    from .summary import render
+
+    return render(table, replicates).replace("replicates)", "replicates, summary mode: quantiles from histograms)")
