@@ -469,6 +469,10 @@ def comparison(datasets, reference: xr.Dataset, dyad: str | None = None,
     from .errors import ConfigError
 
     named = {k: v for k, v in _named(datasets).items() if v is not reference}
+    for ds in (reference, *named.values()):
+        if _is_summary(ds):
+            raise ConfigError("plots: comparison pairs replicates; the results are in summary mode "
+                              "(run with ensemble.mode=full)")
     for name, ds in named.items():
         for key in ("seed", "replicates", "ensemble_block", "ensemble_sample_parameters"):
             if ds.attrs.get(key) != reference.attrs.get(key):
