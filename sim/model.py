@@ -87,6 +87,7 @@ class GeoModel(mesa.Model):
         self.R = R = int(replicates)
         self.first = int(first)
         self.streams = ReplicateStreams(seed, self.first, R, settings["ensemble.block"])
+        self.dtype = dtype = np.dtype(settings["ensemble.precision"])
         self.actor_keys = list(settings.actors)
         A = self.A = len(self.actor_keys)
         self.dyad_pairs = [(self.actor_keys.index(a), self.actor_keys.index(b)) for a, b in settings.dyads]
@@ -103,21 +104,21 @@ class GeoModel(mesa.Model):
 
         # --- parameters, as arrays over replicates -------------------------------------------
         def actor_field(field):
-            return np.array([[v[f"actors.{a}.{field}"] for a in self.actor_keys]] * R, dtype=float)
+            return np.array([[v[f"actors.{a}.{field}"] for a in self.actor_keys]] * R, dtype=dtype)
 
         self.cinc = actor_field("cinc")
         self.insecurity = actor_field("insecurity")
         self.sanctions = actor_field("sanctions")
         self.needs_base = np.stack([actor_field(f"needs.{g}") for g in prm.GOODS], axis=2)
         self.offers = np.stack([actor_field(f"offers.{g}") for g in prm.GOODS], axis=2)
-        self.policy = np.zeros((R, D, C))
-        initial = np.zeros((R, D, C))
+        self.policy = np.zeros((R, D, C), dtype)
+        initial = np.zeros((R, D, C), dtype)
         for key, d in self.dyad_index.items():
             for c, name in enumerate(prm.CHANNELS):
                 self.policy[:, d, c] = v[f"policy.{key}.{name}"]
                 initial[:, d, c] = v[f"relations.{key}.{name}"]
         self.par: dict[str, np.ndarray] = {
-            path: np.full(R, float(v[path])) for path, p in self.registry.items()
+            path: np.full(R, float(v[path]), dtype) for path, p in self.registry.items()
             if p.kind == "float" and not path.startswith(("actors.", "policy.", "relations."))
         }
         self.sampled: dict[str, np.ndarray] = {}
@@ -152,16 +153,16 @@ class GeoModel(mesa.Model):
 
         # --- state -------------------------------------------------------------------------
         self.strength = initial.copy()  # (R, D, C) in [-1, 1]
-        self.trust = np.zeros((R, D))  # [0, 1]
-        self.threat = np.zeros((R, A))
-        self.needs = np.zeros((R, A, G))
+        self.trust = np.zeros((R, D), dtype)  # [0, 1]
+        self.threat = np.zeros((R, A), dtype)
+        self.needs = np.zeros((R, A, G), dtype)
         self.war_intensity = self.par["war.intensity.initial"].copy()
         self.territory = self.par["war.territory.initial"].copy()
-        self.drone_stock = np.zeros(R)
-        self.drone_import_need = np.zeros(R)
-        self.troops_present = np.zeros((R, self.n_routes))
+        self.drone_stock = np.zeros(R, dtype)
+        self.drone_import_need = np.zeros(R, dtype)
+        self.troops_present = np.zeros((R, self.n_routes), dtype)
         self.offset = None  # (R, D, C): structural stance, fixed at the first month
-        self.hostility_matrix = np.zeros((R, A, A))
+        self.hostility_matrix = np.zeros((R, A, A), dtype)
         self._noise_month = None
         self._received_of = None
         self._measures_zero()
@@ -248,14 +249,14 @@ class GeoModel(mesa.Model):
         self._derived = None
 
     def _measures_zero(self) -> None:
-        R, A, _D = self.R, self.A, self.D
-        self.flows = np.zeros((R, self.n_routes))
-        self.dependence = np.zeros((R, A, A, C + 1))
-        self.demand = np.zeros((R, A, A))
-        self.drones_demanded = np.zeros(R)
-        self.drones_produced = np.zeros(R)
-        self.drones_imported = np.zeros(R)
-        self.drones_launched = np.zeros(R)
+        R, A, dtype = self.R, self.A, self.dtype
+        self.flows = np.zeros((R, self.n_routes), dtype)
+        self.dependence = np.zeros((R, A, A, C + 1), dtype)
+        self.demand = np.zeros((R, A, A), dtype)
+        self.drones_demanded = np.zeros(R, dtype)
+        self.drones_produced = np.zeros(R, dtype)
+        self.drones_imported = np.zeros(R, dtype)
+        self.drones_launched = np.zeros(R, dtype)
 
     # --- parameters that events change ------------------------------------------------------
     def _locate(self, path: str):
@@ -283,6 +284,7 @@ class GeoModel(mesa.Model):
             new = np.where(mask, new, array[index])
         array[index] = new
         self._derived = None  # parameters changed: derived arrays are rebuilt on next use
+        self._perceived = False
 
     def apply(self, o: Operation, mask: np.ndarray | None = None) -> None:
         """Apply one scenario operation now (values outside a parameter's range are clipped).
@@ -328,13 +330,13 @@ class GeoModel(mesa.Model):
             n = self.n_routes
 
             def full(values, width):
-                return np.repeat(np.asarray(values, dtype=float)[:, None], width, axis=1)
+                return np.repeat(np.asarray(values, dtype=self.dtype)[:, None], width, axis=1)
 
             thresholds = np.stack([p[f"exchange.threshold.{g}"] for g in prm.GOODS], axis=1)  # (R, G)
             outside = np.stack([p[f"exchange.outside.{g}"] for g in prm.GOODS], axis=1)  # (R, G)
             w = np.stack([p[f"dynamics.composite.{c}"] for c in prm.CHANNELS], axis=1)  # (R, C)
             # pulls that depend on parameters only: shared projects and sanctions, (R, D, C)
-            structural = np.zeros((R, D, C))
+            structural = np.zeros((R, D, C), self.dtype)
             for name, pairs in self._anchor_pairs.items():
                 structural[:, pairs, MILITARY] += (p["dynamics.weight.anchor"] * p[f"anchors.{name}.status"])[:, None]
             si, sj = self.sanctions[:, self._dyad_i], self.sanctions[:, self._dyad_j]
@@ -365,8 +367,9 @@ class GeoModel(mesa.Model):
         if self._noise_month != self.month:
             z = self.streams.normal(self.month, self._noise_width)
             off = 2 + self.D * C
-            self._noise = {"production": z[:, 0].astype(float), "launches": z[:, 1].astype(float),
-                           "relations": z[:, 2:off].astype(float), "routes": z[:, off:].astype(float)}
+            dtype = self.dtype
+            self._noise = {"production": z[:, 0].astype(dtype), "launches": z[:, 1].astype(dtype),
+                           "relations": z[:, 2:off].astype(dtype), "routes": z[:, off:].astype(dtype)}
             self._noise_month = self.month
         return self._noise
 
@@ -374,7 +377,8 @@ class GeoModel(mesa.Model):
     def step(self) -> None:
         self._apply_operations()
         self.war_demand()
-        self._perception_inputs()
+        if not self._perceived:  # capability shares and sensitivities change only with parameters
+            self._perception_inputs()
         self.assess_states()
         self.exchange()
         self.war_outcomes()
@@ -402,7 +406,7 @@ class GeoModel(mesa.Model):
             capacity = kmax / (1.0 + (kmax / np.maximum(k0, _EPS) - 1.0) * np.exp(-growth * since))
             capacity = np.where(k0 > 0, capacity, 0.0)
         else:
-            capacity = np.zeros(self.R)
+            capacity = np.zeros(self.R, self.dtype)
         noise = p["war.drones.noise"]
         self.drones_produced = capacity * np.exp(noise * self.noise()["production"] - 0.5 * noise**2)
         localisation = capacity / kmax
@@ -451,7 +455,8 @@ class GeoModel(mesa.Model):
             cut = 1.0 - self.par["exchange.overextension"] * self.war_intensity
             attraction[:, self._overextends] *= cut[:, None]
         attraction *= q["half_offer"]
-        total = np.bincount(self._bin_group, weights=attraction.ravel(), minlength=R * self.A * G).reshape(R, -1)
+        total = np.bincount(self._bin_group, weights=attraction.ravel(), minlength=R * self.A * G)
+        total = total.astype(self.dtype, copy=False).reshape(R, -1)
         total += q["market"]
         share = np.minimum(1.0, total)
         share /= np.maximum(total, _EPS)
@@ -465,8 +470,8 @@ class GeoModel(mesa.Model):
         channels: shape (R, A, A, C + 1)."""
         if self._received_of is not self.flows:
             R, A = self.R, self.A
-            got = np.bincount(self._bin_received, weights=self.flows.ravel(),
-                              minlength=R * A * A * (C + 1)).reshape(R, A, A, C + 1)
+            got = np.bincount(self._bin_received, weights=self.flows.ravel(), minlength=R * A * A * (C + 1))
+            got = got.astype(self.dtype, copy=False).reshape(R, A, A, C + 1)
             got[..., C] = got[..., 0]
             for c in range(1, C):
                 got[..., C] += got[..., c]
@@ -541,12 +546,13 @@ class GeoModel(mesa.Model):
 
     def _perception_inputs(self) -> None:
         """Capability shares and need sensitivities (parameters that events may change)."""
+        self._perceived = True
         self.capability_share = self.cinc / np.maximum(self.cinc.sum(axis=1, keepdims=True), _EPS)
-        sens = np.zeros((self.R, G))
+        sens = np.zeros((self.R, G), self.dtype)
         sens[:, ARMS] = self.par["exchange.insecurity_sensitivity.arms"]
         sens[:, COVER] = self.par["exchange.insecurity_sensitivity.cover"]
         self.insecurity_sensitivity = sens
-        sens = np.zeros((self.R, G))
+        sens = np.zeros((self.R, G), self.dtype)
         sens[:, TRADE] = self.par["exchange.sanctions_sensitivity.trade"]
         self.sanctions_sensitivity = sens
 
@@ -561,7 +567,8 @@ class GeoModel(mesa.Model):
         demand[i, j]        = threat_i x (sum_g need_ig x offer_jg) / (sum_g need_ig)   (0–1)
         """
         R, A = self.R, self.A
-        need = np.bincount(self._bin_need, weights=self.needs.ravel(), minlength=R * A * (C + 1)).reshape(R, A, C + 1)
+        need = np.bincount(self._bin_need, weights=self.needs.ravel(), minlength=R * A * (C + 1))
+        need = need.astype(self.dtype, copy=False).reshape(R, A, C + 1)
         need[..., C] = need[..., 0]
         for c in range(1, C):
             need[..., C] += need[..., c]
