@@ -249,9 +249,11 @@ def _progress(settings: Settings, total: int):
 def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
     """Run every replicate of ``settings`` (see the module docstring) and return the Dataset."""
     values = check(settings, param_values)
-    n = settings["ensemble.replicates"]
-    plan = chunks(n, settings["ensemble.chunk"], settings["ensemble.block"])
+    n, block = settings["ensemble.replicates"], settings["ensemble.block"]
+    plan = chunks(n, settings["ensemble.chunk"], block)
     workers = worker_count(settings, len(plan))
+    if workers > 1:  # at least two chunks per worker, so that no worker waits long for the last one
+        plan = chunks(n, min(settings["ensemble.chunk"], -(-n // (2 * workers))), block)
     probe = _model(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
     if settings["ensemble.mode"] == "summary":
         ds = _run_summary(settings, values, plan, workers, probe)
