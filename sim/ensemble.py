@@ -159,7 +159,7 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
            for name in names}
     if edges is not None:
         for name in names:
-            acc[name].update(hist=np.zeros((months, size[name] * (BINS + 2)), dtype=np.int64),
+            acc[name].update(hist=np.zeros((months, size[name] * (BINS + 2)), dtype=np.int32),  # counts <= chunk
                              sum=np.empty((months, len(starts), size[name])),
                              sumsq=np.empty((months, len(starts), size[name])))
     keep = max(0, min(SAMPLE - first, count)) if edges is not None else 0
@@ -374,7 +374,7 @@ def _run_summary(settings, values, plan, workers, probe) -> xr.Dataset:
         for result in _execute(tasks, workers, bar):
             acc = result.summary["acc"]
             if total is None:
-                total = {name: {"hist": np.zeros_like(a["hist"]), "min": a["min"].copy(), "max": a["max"].copy(),
+                total = {name: {"hist": np.zeros(a["hist"].shape, np.int64), "min": a["min"].copy(), "max": a["max"].copy(),
                                 "sum": np.zeros(a["min"].shape), "sumsq": np.zeros(a["min"].shape)}
                          for name, a in acc.items()}
             for name, a in acc.items():

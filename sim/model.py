@@ -104,7 +104,7 @@ class GeoModel(mesa.Model):
 
         # --- parameters, as arrays over replicates -------------------------------------------
         def actor_field(field):
-            return np.array([[v[f"actors.{a}.{field}"] for a in self.actor_keys]] * R, dtype=dtype)
+            return np.tile(np.array([v[f"actors.{a}.{field}"] for a in self.actor_keys], dtype=dtype), (R, 1))
 
         self.cinc = actor_field("cinc")
         self.insecurity = actor_field("insecurity")
