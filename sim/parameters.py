@@ -233,7 +233,7 @@ RUN = {
                         f"{_A}: small enough for small chunks, large enough that seeding costs nothing",
                         "replicates that share one random stream; changing it changes which numbers each "
                         "replicate draws, chunk size and workers never do"),
-    "ensemble.chunk": P(4000, "replicates", 1, 10_000_000, f"{_A}: measured fastest per replicate (docs/ensembles.md)",
+    "ensemble.chunk": P(4000, "replicates", 1, 10_000_000, f"{_A}: 2,000-4,000 ran fastest per replicate-month (docs/ensembles.md)",
                         "replicates per model instance (rounded up to whole blocks); bounds working memory"),
     "ensemble.precision": Param("float64", "text", source=f"{_A}: exact arithmetic by default",
                                 doc="arithmetic of the model's arrays: float32 halves memory traffic and runs faster; "
