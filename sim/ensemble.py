@@ -3,7 +3,8 @@
 :func:`sim.run` hands every run to :func:`run_ensemble`. The replicates ``0 .. N-1`` are cut
 into chunks of ``ensemble.chunk`` replicates (rounded up to whole blocks of ``ensemble.block``);
 each chunk is one :class:`~sim.model.GeoModel` holding its replicates in lockstep. Chunks run
-in this process or on ``ensemble.workers`` processes (joblib). Because every random number is
+in this process or on ``ensemble.workers`` processes (joblib; then chunks are made small enough
+that each worker gets at least two). Because every random number is
 tied to its replicate (:mod:`sim.streams`), the results are bit-identical whatever the chunk
 size and the number of workers, and equal to one model holding all replicates.
 
