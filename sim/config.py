@@ -146,7 +146,15 @@ def _check_value(path: str, value: Any, p: prm.Param, where: str) -> Any:
     if p.kind in ("str", "actor"):
         if not isinstance(value, str) or not value.strip():
             raise bad("is not a non-empty text")
+        if p.choices is not None and value not in p.choices:
+            raise bad("is not allowed")
         return value
+    if p.kind == "names":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise bad("is not a list of names")
+        if p.choices is not None and not set(value) <= set(p.choices):
+            raise bad("contains a name that is not allowed")
+        return list(dict.fromkeys(value))
     if p.kind in ("actors", "months"):
         if not isinstance(value, (list, tuple)) or not value:
             raise bad("is not a non-empty list")

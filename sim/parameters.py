@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .distributions import Beta, Choice, Dist, Normal, Uniform
+
 GOODS = ("drones", "missiles", "troops", "arms", "trade", "cover")
 """What can flow from one state to another (B2, A3–A5, A11)."""
 
@@ -40,9 +42,20 @@ class Param:
     high: float | None = None
     source: str = ""
     doc: str = ""
-    kind: str = "float"  # float | int | bool | str | month | actor | actors | months
+    kind: str = "float"  # float | int | bool | str | month | actor | actors | months | names
+    dist: Dist | None = None  # uncertainty of a float parameter, sampled when ensemble.sample_parameters
+    choices: tuple[str, ...] | None = None  # allowed values of a str (one) or names (a list) parameter
+
+    def __post_init__(self):
+        if self.dist is not None:
+            lo, hi = self.dist.support()
+            if self.kind != "float" or not (self.low <= lo and hi <= self.high) or not self.dist.source:
+                raise ValueError(f"distribution {self.dist.describe()} needs a float parameter whose range "
+                                 f"[{self.low}, {self.high}] contains it, and a source")
 
     def allowed(self) -> str:
+        if self.choices is not None:
+            return ("one of " if self.kind == "str" else "a list of ") + ", ".join(self.choices)
         if self.kind in ("float", "int"):
             return f"[{_fmt(self.low)}, {_fmt(self.high)}]"
         if self.kind == "bool":
@@ -55,6 +68,8 @@ class Param:
             return "an actor key"
         if self.kind == "actors":
             return "a list of actor keys"
+        if self.kind == "names":
+            return "a list of names"
         return "text"
 
 
@@ -66,12 +81,12 @@ def _fmt(x: float | None) -> str:
     return f"{x:g}"
 
 
-def P(default, unit, low=None, high=None, source="", doc="", kind=None) -> Param:
+def P(default, unit, low=None, high=None, source="", doc="", kind=None, dist=None) -> Param:
     if kind is None:
         kind = "int" if isinstance(default, int) and not isinstance(default, bool) else "float"
         if isinstance(default, bool):
             kind = "bool"
-    return Param(default, unit, low, high, source, doc, kind)
+    return Param(default, unit, low, high, source, doc, kind, dist)
 
 
 SHARE = "share 0–1"
@@ -100,16 +115,21 @@ ACTOR_SCHEMA: dict[str, Param] = {
 }
 
 _A = "assumption"
-# Per actor: field -> (default, provenance). Fields not listed take the schema default (0) with
-# the provenance "assumption: not relevant for this state".
-ACTORS: dict[str, dict[str, tuple[Any, str]]] = {
+_CINC_ERROR = "ctx8: 2022 shares; sd 10% for a year's change and measurement error (assumption)"
+# Per actor: field -> (default, provenance) or (default, provenance, distribution). Fields not
+# listed take the schema default (0) with the provenance "assumption: not relevant for this state".
+# A distribution given as the text _CINC_ERROR becomes a normal with sd 10% of the default.
+ACTORS: dict[str, dict[str, tuple]] = {
     "russia": {
         "name": ("Russia", "domain.md actors"),
-        "cinc": (0.0382, "ctx8: CoW NMC 2022"),
-        "insecurity": (0.3, f"{_A}: at war, advances at heavy cost (A12, A13)"),
-        "sanctions": (0.6, "B2: under heavy Western sanctions"),
-        "needs.missiles": (0.3, "A5, ctx2: sought Iranian ballistic missiles"),
-        "needs.troops": (0.6, "A12: may need more personnel; scaled by war intensity"),
+        "cinc": (0.0382, "ctx8: CoW NMC 2022", _CINC_ERROR),
+        "insecurity": (0.3, f"{_A}: at war, advances at heavy cost (A12, A13)",
+                       Uniform(0.2, 0.4, source=f"{_A}: ±1/3 around the default")),
+        "sanctions": (0.6, "B2: under heavy Western sanctions", Uniform(0.5, 0.7, source=f"{_A}: ±0.1 around the default")),
+        "needs.missiles": (0.3, "A5, ctx2: sought Iranian ballistic missiles",
+                           Uniform(0.2, 0.4, source=f"{_A}: A5 reports the request, not its size")),
+        "needs.troops": (0.6, "A12: may need more personnel; scaled by war intensity",
+                         Uniform(0.45, 0.75, source="A12: 'may need more' gives no figure; ±25%")),
         "needs.arms": (0.2, f"{_A}: ammunition and parts beyond domestic output"),
         "needs.trade": (0.5, "B2: alternative trade routes under sanctions"),
         "needs.cover": (0.3, "B2: common front in international bodies"),
@@ -119,21 +139,23 @@ ACTORS: dict[str, dict[str, tuple[Any, str]]] = {
     },
     "iran": {
         "name": ("Iran", "domain.md actors"),
-        "cinc": (0.0164, "ctx8: CoW NMC 2022"),
-        "insecurity": (0.4, "A8: fear of the Trump administration and of Israel"),
-        "sanctions": (0.6, "B2: under heavy Western sanctions"),
+        "cinc": (0.0164, "ctx8: CoW NMC 2022", _CINC_ERROR),
+        "insecurity": (0.4, "A8: fear of the Trump administration and of Israel",
+                       Uniform(0.3, 0.5, source=f"{_A}: ±25% around the default")),
+        "sanctions": (0.6, "B2: under heavy Western sanctions", Uniform(0.5, 0.7, source=f"{_A}: ±0.1 around the default")),
         "needs.arms": (0.4, "B2: Russian arms, training and intelligence for its network"),
         "needs.trade": (0.5, "B2: alternative trade routes under sanctions"),
         "needs.cover": (0.5, "B2, A10: cover against Western pressure"),
         "offers.drones": (1.0, "A3, A4: Shahed drones; volume set by war.drones.import_capacity"),
-        "offers.missiles": (0.5, "A5, ctx2: Fath-360 missiles delivered"),
+        "offers.missiles": (0.5, "A5, ctx2: Fath-360 missiles delivered",
+                            Uniform(0.3, 0.7, source="A5: US officials report deliveries, not volumes; ±40%")),
         "offers.troops": (0.0, "B5, A11: Iran does not send its own troops"),
         "offers.trade": (0.2, f"{_A}: small economy under sanctions"),
         "offers.cover": (0.2, f"{_A}: regional voice, no veto"),
     },
     "united_states": {
         "name": ("United States", "domain.md actors"),
-        "cinc": (0.1236, "ctx8: CoW NMC 2022"),
+        "cinc": (0.1236, "ctx8: CoW NMC 2022", _CINC_ERROR),
         "insecurity": (0.0, f"{_A}: no direct threat to its territory"),
         "needs.trade": (0.1, f"{_A}: open world market"),
         "needs.cover": (0.1, f"{_A}: own veto"),
@@ -143,7 +165,7 @@ ACTORS: dict[str, dict[str, tuple[Any, str]]] = {
     },
     "ukraine": {
         "name": ("Ukraine", "domain.md actors"),
-        "cinc": (0.0086, "ctx8: CoW NMC 2022"),
+        "cinc": (0.0086, "ctx8: CoW NMC 2022", _CINC_ERROR),
         "insecurity": (0.8, "A12, A13: invaded, losing ground in the east"),
         "needs.arms": (0.8, "ctx9: defence spending 34% of GDP; scaled by war intensity"),
         "needs.trade": (0.4, f"{_A}: war economy"),
@@ -152,7 +174,7 @@ ACTORS: dict[str, dict[str, tuple[Any, str]]] = {
     },
     "north_korea": {
         "name": ("North Korea", "domain.md actors"),
-        "cinc": (0.0141, "ctx8: CoW NMC 2022"),
+        "cinc": (0.0141, "ctx8: CoW NMC 2022", _CINC_ERROR),
         "insecurity": (0.3, f"{_A}: isolated, hostile to the US"),
         "sanctions": (0.9, f"{_A}: the most sanctioned of the five"),
         "needs.arms": (0.3, f"{_A}: seeks Russian military technology"),
@@ -191,7 +213,7 @@ RUN = {
                       doc="a preset name from scenarios/ or a path to a scenario YAML file", kind="str"),
     "seed": P(0, "integer", 0, 2**31 - 1, f"{_A}: any fixed seed", "seed of the random generator"),
     "ensemble.replicates": P(200, "replicates", 1, 10_000_000, f"{_A}: 200 gives stable medians (patterns.md)",
-                             "replicates run in lockstep in one model"),
+                             "replicates; each chunk of them runs in lockstep in one model"),
     "time.start": Param("2022-07", "month", source="A2: Putin's visit to Tehran", doc="first simulated month",
                         kind="month"),
     "time.end": Param("2028-12", "month", source=f"{_A}: four years of projection", doc="last simulated month",
@@ -206,33 +228,83 @@ RUN = {
                                   "(resume an interrupted sweep: same command, same hydra.sweep.dir)"),
     "output.focus_dyad": Param("russia-iran", "dyad", source="domain.md: the partnership the articles are about",
                                doc="dyad drawn large in its own figure", kind="str"),
+    # --- ensembles (docs/ensembles.md) ---------------------------------------------------------
+    "ensemble.sample_parameters": P(False, "flag", source=f"{_A}: off, so that the defaults reproduce the patterns",
+                                    doc="draw every parameter that has a distribution once per replicate"),
+    "ensemble.mode": Param("full", "text", source=f"{_A}: keep every trajectory unless asked not to",
+                           doc="full: keep every replicate's trajectories; summary: stream quantiles and histograms "
+                               "(memory bounded by the chunk size)", kind="str", choices=("full", "summary")),
+    "ensemble.block": P(1000, "replicates", 1, 1_000_000,
+                        f"{_A}: small enough for small chunks, large enough that seeding costs nothing",
+                        "replicates that share one random stream; changing it changes which numbers each "
+                        "replicate draws, chunk size and workers never do"),
+    "ensemble.chunk": P(4000, "replicates", 1, 10_000_000, f"{_A}: 2,000-4,000 ran fastest per replicate-month (docs/ensembles.md)",
+                        "replicates per model instance (rounded up to whole blocks); bounds working memory"),
+    "ensemble.precision": Param("float64", "text", source=f"{_A}: exact arithmetic by default",
+                                doc="arithmetic of the model's arrays: float32 halves memory traffic and runs faster; "
+                                    "the numbers differ from float64 in the last digits (statistically the same)",
+                                kind="str", choices=("float64", "float32")),
+    "ensemble.workers": P(1, "processes", 0, 256, f"{_A}: one process unless asked",
+                          "worker processes for the chunks (joblib); 0 = one per CPU core"),
+    "ensemble.summary_variables": Param(["strength", "trust", "threat", "territory", "war_intensity",
+                                         "drones_launched", "troops_sent"], "names",
+                                        source=f"{_A}: what the distribution plots read; each element costs time",
+                                        doc="result variables whose quantiles and histograms summary mode streams",
+                                        kind="names"),
+    "output.distribution_plots": Param(["fan"], "names", source=f"{_A}: the fan chart is cheap; the others run more scenarios",
+                                       doc="distribution plots to write: fan (focus dyad), end_states, crossing, "
+                                           "comparison (the last three also run output.compare_scenarios)",
+                                       kind="names", choices=("fan", "end_states", "crossing", "comparison")),
+    "output.compare_scenarios": Param(["baseline", "assad_fall", "trump_talks", "snapback", "combined"], "names",
+                                      source="domain.md: the shipped presets",
+                                      doc="scenarios on the end-state, crossing and comparison plots (same seed: "
+                                          "common random numbers); the first is the reference", kind="names"),
+    "output.crossing.channel": Param("military", "channel", source="domain.md: e.g. military cooperation falling",
+                                     doc="channel of the focus dyad whose threshold crossing is plotted", kind="str",
+                                     choices=("military", "economic", "diplomatic", "composite")),
+    "output.crossing.level": P(0.2, STRENGTH, -1.0, 1.0, f"{_A}: a weak partnership",
+                               "threshold of the crossing-probability plot"),
+    "output.crossing.direction": Param("below", "text", source=f"{_A}: the question is whether ties fall apart",
+                                       doc="below: P(falls below the level by t); above: P(rises above it by t)",
+                                       kind="str", choices=("below", "above")),
 }
 
 DYNAMICS = {
     "dynamics.rate.military": P(0.30, PER_MONTH, 0.01, 1.0, f"{_A}: military ties react within a season (B4 'at once')",
-                                "share of the gap to its target a military channel closes per month"),
+                                "share of the gap to its target a military channel closes per month",
+                                dist=Uniform(0.2, 0.4, source=f"{_A}: a season, give or take a month")),
     "dynamics.rate.economic": P(0.10, PER_MONTH, 0.01, 1.0, f"{_A}: trade ties adjust slower than military ones",
-                                "share of the gap closed per month, economic channel"),
+                                "share of the gap closed per month, economic channel",
+                                dist=Uniform(0.05, 0.15, source=f"{_A}: half to one and a half times the default")),
     "dynamics.rate.diplomatic": P(0.15, PER_MONTH, 0.01, 1.0, f"{_A}: between the two",
-                                  "share of the gap closed per month, diplomatic channel"),
+                                  "share of the gap closed per month, diplomatic channel",
+                                  dist=Uniform(0.1, 0.2, source=f"{_A}: between the other two rates")),
     "dynamics.weight.flow": P(0.3, LOGIT, 0.0, 5.0, f"{_A}: calibrated (P1, P6); what flows binds",
-                              "pull of a channel's flows (both directions, need units) on its target"),
+                              "pull of a channel's flows (both directions, need units) on its target",
+                              dist=Normal(0.3, 0.05, 0.15, 0.45, source=f"{_A}: sd of a sixth of the calibrated value")),
     "dynamics.weight.glue": P(0.3, LOGIT, 0.0, 5.0,
                               "A1: the shared adversary binds; calibrated (P9, and B7: on the combined path "
                               "economic and diplomatic ties survive)",
-                              "pull of shared hostility to third states on every channel"),
+                              "pull of shared hostility to third states on every channel",
+                              dist=Normal(0.3, 0.05, 0.15, 0.45, source=f"{_A}: sd of a sixth of the calibrated value")),
     "dynamics.weight.anchor": P(0.5, LOGIT, 0.0, 5.0, "B1, B4: Syria anchored the military channel; calibrated (P6)",
-                                "pull of a shared project on its channel while the project stands"),
+                                "pull of a shared project on its channel while the project stands",
+                                dist=Normal(0.5, 0.1, 0.25, 0.75, source=f"{_A}: sd of 20% of the calibrated value")),
     "dynamics.weight.trust": P(0.2, LOGIT, 0.0, 5.0, f"{_A}: delivery builds trust slowly",
-                               "pull of accumulated trust on every channel"),
+                               "pull of accumulated trust on every channel",
+                               dist=Uniform(0.1, 0.3, source=f"{_A}: half to one and a half times the default")),
     "dynamics.weight.sanctions": P(0.5, LOGIT, 0.0, 5.0, "B2: shared sanctions push towards economic ties",
-                                   "pull of shared sanctions (the smaller exposure of the two) on the economic channel"),
+                                   "pull of shared sanctions (the smaller exposure of the two) on the economic channel",
+                                   dist=Uniform(0.3, 0.7, source=f"{_A}: ±40% around the default")),
     "dynamics.weight.exposure": P(0.05, LOGIT, 0.0, 5.0, f"{_A}: trading with a more sanctioned partner costs",
-                                  "cost of a gap in sanctions exposure on the economic channel"),
+                                  "cost of a gap in sanctions exposure on the economic channel",
+                                  dist=Uniform(0.0, 0.1, source=f"{_A}: from no cost to twice the default")),
     "dynamics.trust_rate": P(0.05, PER_MONTH, 0.0, 1.0, f"{_A}: trust takes years to build",
-                             "share of the gap to delivered volume closed per month by trust"),
+                             "share of the gap to delivered volume closed per month by trust",
+                             dist=Uniform(0.02, 0.08, source=f"{_A}: trust builds in one to four years")),
     "dynamics.trust_reference": P(0.5, "need units/month", 0.01, 5.0, f"{_A}: half a full need delivered = full trust",
-                                  "monthly flow between a pair that counts as full delivery"),
+                                  "monthly flow between a pair that counts as full delivery",
+                                  dist=Uniform(0.3, 0.7, source=f"{_A}: ±40% around the default")),
     "dynamics.composite.military": P(1 / 3, "weight", 0.0, 1.0, f"{_A}: equal channel weights",
                                      "weight of the military channel in the composite"),
     "dynamics.composite.economic": P(1 / 3, "weight", 0.0, 1.0, f"{_A}: equal channel weights",
@@ -240,13 +312,17 @@ DYNAMICS = {
     "dynamics.composite.diplomatic": P(1 / 3, "weight", 0.0, 1.0, f"{_A}: equal channel weights",
                                        "weight of the diplomatic channel in the composite"),
     "dynamics.noise.relation": P(0.02, STRENGTH + " per month", 0.0, 0.2, f"{_A}: small monthly shocks to ties",
-                                 "standard deviation of the monthly random change of a channel"),
+                                 "standard deviation of the monthly random change of a channel",
+                                 dist=Uniform(0.01, 0.03, source=f"{_A}: half to one and a half times the default")),
     "dynamics.noise.decision": P(0.3, LOGIT, 0.0, 2.0, f"{_A}: boundedly rational supply decisions",
-                                 "standard deviation of the logit noise on each supply decision"),
+                                 "standard deviation of the logit noise on each supply decision",
+                                 dist=Uniform(0.2, 0.4, source=f"{_A}: ±1/3 around the default")),
 }
 
 EXCHANGE = {
-    **{f"exchange.threshold.{g}": P(v, STRENGTH, -1.0, 1.0, src, f"channel strength at which a state is half willing to supply {g}")
+    **{f"exchange.threshold.{g}": P(v, STRENGTH, -1.0, 1.0, src, f"channel strength at which a state is half willing to supply {g}",
+                                    dist=Normal(v, 0.1, v - 0.2, min(v + 0.2, 1.0),
+                                                source=f"{_A}: a threshold is a judgement; sd 0.1 strength"))
        for g, v, src in [
            ("drones", 0.0, f"{_A}: selling drones needs only a working relation"),
            ("missiles", 0.2, f"{_A}: missiles are a bigger step (A5)"),
@@ -256,7 +332,8 @@ EXCHANGE = {
            ("cover", 0.1, f"{_A}: cover needs a friendly relation"),
        ]},
     "exchange.width": P(0.1, STRENGTH, 0.01, 1.0, f"{_A}: willingness turns within ±0.2 of a threshold",
-                        "width of the logistic willingness curve"),
+                        "width of the logistic willingness curve",
+                        dist=Uniform(0.07, 0.13, source=f"{_A}: ±30% around the default")),
     **{f"exchange.outside.{g}": P(v, SHARE, 0.0, 1.0, src, f"share of a need for {g} the world market meets for an unsanctioned state")
        for g, v, src in [
            ("drones", 0.0, f"{_A}: attack drones are not on the open market"),
@@ -268,14 +345,18 @@ EXCHANGE = {
        ]},
     "exchange.insecurity_sensitivity.arms": P(0.5, "need per unit insecurity", 0.0, 1.0,
                                               "B6: a weakened Iran urgently needs military support",
-                                              "rise of the need for arms per unit of insecurity"),
+                                              "rise of the need for arms per unit of insecurity",
+                                              dist=Beta(5, 5, source=f"{_A}: mean 0.5, most mass within 0.3–0.7")),
     "exchange.insecurity_sensitivity.cover": P(0.4, "need per unit insecurity", 0.0, 1.0, "A8: insecurity drove Iran to sign",
-                                               "rise of the need for diplomatic cover per unit of insecurity"),
+                                               "rise of the need for diplomatic cover per unit of insecurity",
+                                               dist=Beta(4, 6, source=f"{_A}: mean 0.4, most mass within 0.2–0.6")),
     "exchange.sanctions_sensitivity.trade": P(0.4, "need per unit sanctions", 0.0, 1.0,
                                               "A10, B2: sanctions push towards alternative partners",
-                                              "rise of the need for trade partners per unit of sanctions exposure"),
+                                              "rise of the need for trade partners per unit of sanctions exposure",
+                                              dist=Beta(4, 6, source=f"{_A}: mean 0.4, most mass within 0.2–0.6")),
     "exchange.overextension": P(0.3, SHARE, 0.0, 1.0, "B3: Russia wanted to consolidate without overextending",
-                                "cut in a warring state's willingness to give military goods, at full war intensity"),
+                                "cut in a warring state's willingness to give military goods, at full war intensity",
+                                dist=Beta(3, 7, source=f"{_A}: mean 0.3; B3 says Russia was wary, not how much")),
 }
 
 WAR = {
@@ -286,33 +367,45 @@ WAR = {
     "war.intensity.initial": P(1.0, INDEX, 0.0, 1.0, "A12: full-scale war in 2022", "war intensity at the start"),
     "war.intensity.target": P(1.0, INDEX, 0.0, 1.0, "A13: no ceasefire in sight", "level war intensity drifts towards"),
     "war.intensity.rate": P(0.2, PER_MONTH, 0.0, 1.0, f"{_A}: fronts change over a season",
-                            "share of the gap to the target closed per month"),
+                            "share of the gap to the target closed per month",
+                            dist=Uniform(0.1, 0.3, source=f"{_A}: fronts change over one to three seasons")),
     "war.drones.demand_max": P(1150.0, "drones/month", 0.0, 20_000.0, "A4: >11,000 launched in 2024; calibrated (P2)",
-                               "drones the attacker wants to launch per month once swarms are its doctrine"),
+                               "drones the attacker wants to launch per month once swarms are its doctrine",
+                               dist=Normal(1150.0, 80.0, 950.0, 1350.0, source="A4: 'more than 11,000' is a rounded count; sd 7%")),
     "war.drones.doctrine_midpoint": Param("2024-01", "month", source="A4: 2,500 in 2023 vs 11,000 in 2024; calibrated (P2)",
                                           doc="month when half the swarm doctrine is adopted", kind="month"),
     "war.drones.doctrine_width": P(4.0, "months", 0.5, 24.0, "A4: fourfold rise within a year; calibrated (P2)",
-                                   "adoption rises from 27% to 73% between midpoint − width and midpoint + width"),
+                                   "adoption rises from 27% to 73% between midpoint − width and midpoint + width",
+                                   dist=Uniform(3.0, 5.0, source=f"{_A}: ±25% around the calibrated value (A4)")),
     "war.drones.production_start": Param("2023-01", "month", source="A3, ctx6: Alabuga output counted from 2023",
                                          doc="first month of domestic production", kind="month"),
     "war.drones.production_initial": P(50.0, "drones/month", 0.0, 5_000.0, "ctx6: 2,738 in 2023; calibrated (P3)",
-                                       "domestic output in the first month"),
+                                       "domestic output in the first month",
+                                       dist=Uniform(30.0, 70.0, source="ctx6: only yearly totals are known; ±40%")),
     "war.drones.production_growth": P(0.297, PER_MONTH, 0.0, 1.0, "A3, ctx6: 2024 more than double 2023; calibrated (P3)",
-                                      "logistic growth rate of domestic output"),
+                                      "logistic growth rate of domestic output",
+                                      dist=Normal(0.297, 0.02, 0.25, 0.35, source="ctx6: 2024 output known for nine months only")),
     "war.drones.production_max": P(733.0, "drones/month", 1.0, 20_000.0, "A6, ctx6: 5,760 in Jan–Sep 2024; calibrated (P3)",
-                                   "capacity the domestic plant grows to (full localisation)"),
+                                   "capacity the domestic plant grows to (full localisation)",
+                                   dist=Normal(733.0, 40.0, 640.0, 830.0, source="ctx6: 2024 output known for nine months only")),
     "war.drones.import_capacity": P(250.0, "drones/month", 0.0, 5_000.0, f"{_A}: Iran's spare output for export; calibrated (P4)",
-                                    "drones the licensor can ship per month at full willingness"),
+                                    "drones the licensor can ship per month at full willingness",
+                                    dist=Uniform(200.0, 300.0, source=f"{_A}: Iran's export capacity is not public; ±20%")),
     "war.drones.noise": P(0.1, "log-sd", 0.0, 1.0, f"{_A}: monthly output varies by ~10%",
-                          "standard deviation of the lognormal noise on production and launches"),
+                          "standard deviation of the lognormal noise on production and launches",
+                          dist=Uniform(0.05, 0.15, source=f"{_A}: half to one and a half times the default")),
     "war.troops.scale": P(24_000.0, "soldiers", 0.0, 200_000.0, "A11: ~11,000 sent; calibrated (P5)",
-                          "soldiers a partner sends at full willingness for a full need"),
+                          "soldiers a partner sends at full willingness for a full need",
+                          dist=Normal(24_000.0, 1_500.0, 20_000.0, 28_000.0, source="A11, ctx7: 11,000 is an estimate; sd 6%")),
     "war.troops.deploy_rate": P(0.6, PER_MONTH, 0.0, 1.0, "A11, ctx7: deployed within months of the treaty",
-                                "share of the gap to the target troop level closed per month"),
+                                "share of the gap to the target troop level closed per month",
+                                dist=Uniform(0.4, 0.8, source=f"{_A}: deployed within one to three months")),
     "war.territory.initial": P(20.0, "% of defender's territory", 0.0, 100.0, f"{_A}: ~a fifth occupied in 2022",
-                               "territory the attacker holds at the start"),
+                               "territory the attacker holds at the start",
+                               dist=Uniform(18.0, 22.0, source=f"{_A}: about a fifth, ±2 points")),
     "war.territory.rate": P(0.15, "%/month", 0.0, 5.0, "A13: Russia gains ground in the east",
-                            "territory gained per month when the attacker's edge is one unit"),
+                            "territory gained per month when the attacker's edge is one unit",
+                            dist=Uniform(0.1, 0.2, source=f"{_A}: ±1/3 around the default")),
 }
 
 PROJECTS = {
@@ -325,18 +418,23 @@ SHOCKS = {
     "shocks.assad_fall.actor": Param("iran", "actor", source="B4, B6: Iran lost most",
                                      doc="the state whose insecurity rises", kind="actor"),
     "shocks.assad_fall.insecurity": P(0.4, INDEX, 0.0, 1.0, "B6, A8: network broken, urgently needs support",
-                                      "rise of that state's insecurity at full strength"),
+                                      "rise of that state's insecurity at full strength",
+                                      dist=Uniform(0.3, 0.5, source=f"{_A}: B6 says Iran lost most, not how much; ±25%")),
     "shocks.trump_talks.detente": P(0.6, LOGIT, 0.0, 5.0, "A13: the US courts Russia",
-                                    "policy shift towards better US–Russia relations on every channel"),
+                                    "policy shift towards better US–Russia relations on every channel",
+                                    dist=Uniform(0.4, 0.8, source=f"{_A}: A13 gives the direction, not the size; ±1/3")),
     "shocks.trump_talks.aid_cut": P(0.5, LOGIT, 0.0, 5.0, "A13: less committed to Ukraine",
-                                    "policy shift against the US–Ukraine military channel"),
+                                    "policy shift against the US–Ukraine military channel",
+                                    dist=Uniform(0.3, 0.7, source=f"{_A}: A13 gives the direction, not the size; ±40%")),
     "shocks.trump_talks.deescalation": P(0.3, INDEX, 0.0, 1.0, "A13: talks over territory and NATO",
-                                         "drop of the war-intensity target"),
+                                         "drop of the war-intensity target",
+                                         dist=Uniform(0.15, 0.45, source=f"{_A}: talks may or may not calm the front; ±50%")),
     "shocks.trump_talks.mediator": Param("united_states", "actor", source="A13", doc="the state that holds talks",
                                          kind="actor"),
     "shocks.snapback.actor": Param("iran", "actor", source="A10, ctx5", doc="the sanctioned state", kind="actor"),
     "shocks.snapback.sanctions": P(0.25, INDEX, 0.0, 1.0, "A10, ctx5: UN sanctions on top of US ones",
-                                   "rise of that state's sanctions exposure"),
+                                   "rise of that state's sanctions exposure",
+                                   dist=Choice((0.15, 0.25, 0.35), (1, 2, 1), source=f"{_A}: UN sanctions enforced weakly, as before 2015, or strictly")),
 }
 
 GLOBAL: dict[str, Param] = {**RUN, **DYNAMICS, **EXCHANGE, **WAR, **PROJECTS, **SHOCKS}
@@ -355,10 +453,13 @@ def dyad_key(a: str, b: str, order: list[str]) -> str:
 def actor_param(actor: str, field: str) -> Param:
     """The parameter ``actors.<actor>.<field>`` (a new actor gets the schema's neutral default)."""
     schema = ACTOR_SCHEMA[field]
-    value, source = ACTORS.get(actor, {}).get(field, (schema.default, "assumption: not relevant for this state"))
+    value, source, *dist = ACTORS.get(actor, {}).get(field, (schema.default, "assumption: not relevant for this state"))
     if actor not in ACTORS:
         source = "user-defined actor"
-    return replace(schema, default=value, source=source)
+    dist = dist[0] if dist else None
+    if dist == _CINC_ERROR:
+        dist = Normal(value, 0.1 * value, 0.75 * value, 1.25 * value, source=_CINC_ERROR)
+    return replace(schema, default=value, source=source, dist=dist)
 
 
 def relation_params(dyad: str) -> dict[str, Param]:

@@ -220,3 +220,339 @@ def write_all(ds: xr.Dataset, settings: Settings, outdir: str | Path) -> list[Pa
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+# --------------------------------------------------------------------------------------------
+# Distributions over replicates (docs/ensembles.md). They take results Datasets only, in full
+# mode (one trajectory per replicate) or summary mode (quantiles, histograms and a sample).
+# --------------------------------------------------------------------------------------------
+
+BANDS = ((0.05, 0.95), (0.25, 0.75))
+SCENARIO_COLORS = ("#222222", "#c0392b", "#2471a3", "#229954", "#8e44ad", "#d35400", "#16a085", "#7f8c8d")
+STRENGTH_LABEL = "strength (−1 hostile … +1 allied)"
+
+
+def _config(ds: xr.Dataset) -> dict:
+    import yaml
+
+    return yaml.safe_load(ds.attrs.get("config", "")) or {}
+
+
+def _dyad(ds: xr.Dataset, dyad: str | None) -> str:
+    """The dyad label (``Russia–Iran``) from a label, a key (``russia-iran``) or the run's focus dyad."""
+    labels, keys = list(ds["dyad"].values), list(ds["dyad_key"].values)
+    if dyad is None:
+        dyad = (_config(ds).get("output") or {}).get("focus_dyad", keys[0])
+    if dyad in labels:
+        return dyad
+    if dyad in keys:
+        return labels[keys.index(dyad)]
+    a, _, b = str(dyad).partition("-")
+    if f"{b}-{a}" in keys:
+        return labels[keys.index(f"{b}-{a}")]
+    from .errors import ConfigError
+
+    raise ConfigError(f"plots: dyad {dyad!r} is not in the results; allowed: {', '.join(keys)}")
+
+
+def _is_summary(ds: xr.Dataset) -> bool:
+    return ds.attrs.get("ensemble_mode") == "summary"
+
+
+def _values(ds: xr.Dataset, variable: str, **sel) -> np.ndarray:
+    """Per-replicate values, shape (time, replicate), of a full-mode Dataset."""
+    if _is_summary(ds):
+        from .errors import ConfigError
+
+        raise ConfigError(f"plots: this needs every replicate's {variable}; the results are in summary mode "
+                          "(run with ensemble.mode=full)")
+    return np.asarray(ds[variable].sel(**sel).transpose("time", "replicate").values, dtype=float)
+
+
+def _quantiles(ds: xr.Dataset, variable: str, quantiles, **sel) -> tuple[np.ndarray, np.ndarray]:
+    """(quantiles, shape (time, len(quantiles)); a few replicates, shape (time, k)) of either mode."""
+    if _is_summary(ds):
+        if variable not in ds:
+            from .errors import ConfigError
+
+            raise ConfigError(f"plots: {variable} was not summarised; add it to ensemble.summary_variables")
+        from .ensemble import histogram_quantiles
+
+        hist = ds[f"{variable}_histogram"].sel(**sel).transpose("time", "bin").values
+        get = {k: ds[f"{variable}_{k}"].sel(**sel).values.astype(float) for k in ("bin_low", "bin_high", "min", "max")}
+        q = histogram_quantiles(hist, get["bin_low"], get["bin_high"], get["min"], get["max"], quantiles)
+        lines = ds[f"{variable}_sample"].sel(**sel).transpose("time", "replicate").values
+        return q, np.asarray(lines, dtype=float)
+    values = _values(ds, variable, **sel)
+    return np.quantile(values, quantiles, axis=1).T, values
+
+
+def _scenario_events(ds: xr.Dataset) -> list[tuple[str, np.datetime64, np.datetime64]]:
+    import yaml
+
+    from .calendar import parse_month
+
+    out = []
+    for ev in (yaml.safe_load(ds.attrs.get("scenario_yaml", "")) or {}).get("events", []):
+        months = ev.get("date_window") or [ev.get("date"), ev.get("date")]
+        first, last = (np.datetime64(f"{format_month(parse_month(str(m)))}-01") for m in months)
+        out.append((str(ev.get("id", "")), first, last))
+    return out
+
+
+def _mark_events(ax, ds: xr.Dataset) -> None:
+    t0, t1 = ds["time"].values[0], ds["time"].values[-1]
+    for name, first, last in _scenario_events(ds):
+        if last < t0 or first > t1:
+            continue
+        if first == last:
+            ax.axvline(first, color="#7f8c8d", ls=":", lw=1.0, zorder=0)
+        else:
+            ax.axvspan(first, last, color="#7f8c8d", alpha=0.12, lw=0, zorder=0)
+        ax.annotate(name.replace("_", " "), (first, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -3),
+                    textcoords="offset points", rotation=90, va="top", ha="left", fontsize=6, color="#555555")
+
+
+def _fan_panel(ax, ds: xr.Dataset, variable: str, color: str, lines: int, **sel) -> None:
+    t = ds["time"].values
+    qs = (0.5, *(q for band in BANDS for q in band))
+    q, sample = _quantiles(ds, variable, qs, **sel)
+    for k, (lo, hi) in enumerate(BANDS):
+        i, j = 1 + 2 * k, 2 + 2 * k
+        ax.fill_between(t, q[:, i], q[:, j], color=color, alpha=0.15 if k == 0 else 0.3, lw=0,
+                        label=f"{int(lo * 100)}–{int(hi * 100)}% of replicates")
+    for r in range(min(lines, sample.shape[1])):
+        ax.plot(t, sample[:, r], color=color, lw=0.5, alpha=0.6, label="single replicates" if r == 0 else None)
+    ax.plot(t, q[:, 0], color=color, lw=2.0, label="median")
+    _time_axis(ax)
+    ax.set_xlabel("month")
+
+
+def _replicates_note(ds: xr.Dataset) -> str:
+    n = ds.attrs.get("replicates", ds.sizes.get("replicate", 0))
+    mode = " (summary mode)" if _is_summary(ds) else ""
+    sampled = ", parameters drawn per replicate" if int(ds.attrs.get("ensemble_sample_parameters", 0)) else ""
+    return f"scenario {ds.attrs.get('scenario', '?')} · {int(n):,} replicates{mode}{sampled}"
+
+
+def fan(ds: xr.Dataset, dyad: str | None = None, channels=("military", "economic", "diplomatic", "composite"),
+        lines: int = 5, variable: str = "strength", **sel) -> plt.Figure:
+    """Fan chart: median, 50% and 90% bands and ``lines`` single replicates drawn thinly.
+
+    For ``strength`` one panel per channel of ``dyad`` (a key such as ``russia-iran``, a label,
+    or by default the run's focus dyad); for another variable one panel, selected with
+    ``sel`` (e.g. ``fan(ds, variable="troops_sent", actor="North Korea")``).
+    """
+    if variable == "strength":
+        label = _dyad(ds, dyad)
+        panels = [(c, {"dyad": label, "channel": c}, COLORS.get(c, "#222222")) for c in channels]
+        title, unit = f"{label}: alliance strength by channel", STRENGTH_LABEL
+    else:
+        panels = [(variable.replace("_", " "), sel, "#7b241c")]
+        title, unit = variable.replace("_", " "), ds[variable].attrs.get("units", "")
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels) + 1.0), sharex=True, squeeze=False)
+    for ax, (name, where, color) in zip(axes[:, 0], panels, strict=True):
+        _fan_panel(ax, ds, variable, color, lines, **where)
+        _mark_events(ax, ds)
+        ax.set_title(name, fontsize=10, loc="left")
+        ax.set_ylabel(unit if variable != "strength" else "strength", fontsize=8)
+        if variable == "strength":
+            ax.axhline(0, color="#555555", lw=0.6)
+            ax.set_ylim(-1.05, 1.05)
+    axes[0, 0].legend(loc="lower left", fontsize=7, ncol=4, framealpha=0.9)
+    fig.suptitle(f"{title}\n{_replicates_note(ds)}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _named(datasets) -> dict[str, xr.Dataset]:
+    if isinstance(datasets, xr.Dataset):
+        datasets = [datasets]
+    if isinstance(datasets, dict):
+        return dict(datasets)
+    return {str(d.attrs.get("scenario", f"run {i}")): d for i, d in enumerate(datasets)}
+
+
+def _end_distribution(ds: xr.Dataset, variable: str, time, **sel) -> tuple[np.ndarray, np.ndarray]:
+    """(values, weights) of the distribution at ``time``: the replicates, or the histogram's bins."""
+    if not _is_summary(ds):
+        v = np.asarray(ds[variable].sel(time=time, **sel).values, dtype=float).ravel()
+        return v, np.full(v.size, 1.0 / v.size)
+    hist = ds[f"{variable}_histogram"].sel(time=time, **sel).values.astype(float)
+    lo, hi = (float(ds[f"{variable}_bin_{k}"].sel(time=time, **sel)) for k in ("low", "high"))
+    vmin, vmax = (float(ds[f"{variable}_{k}"].sel(time=time, **sel)) for k in ("min", "max"))
+    nb = hist.size - 2
+    centres = np.concatenate([[(vmin + lo) / 2], lo + (np.arange(nb) + 0.5) * (hi - lo) / nb, [(hi + vmax) / 2]])
+    return centres, hist / hist.sum()
+
+
+def end_states(datasets, dyad: str | None = None, channel: str = "composite", time=None, variable: str = "strength",
+               **sel) -> plt.Figure:
+    """End-state distribution per scenario: violins (left) and empirical CDFs (right), one figure.
+
+    ``datasets`` is a Dataset, a list of them or ``{name: Dataset}``; ``time`` defaults to the
+    last month. For ``strength`` the value is ``channel`` of ``dyad``; otherwise ``sel`` selects.
+    """
+    named = _named(datasets)
+    first = next(iter(named.values()))
+    if variable == "strength":
+        sel = {"dyad": _dyad(first, dyad), "channel": channel}
+        what, unit = f"{sel['dyad']} {channel} strength", STRENGTH_LABEL
+    else:
+        what, unit = variable.replace("_", " "), first[variable].attrs.get("units", "")
+    time = first["time"].values[-1] if time is None else np.datetime64(f"{format_month(parse_month(str(time)))}-01", "ns")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1.2, 1]})
+    positions, violins = [], []
+    for k, (name, ds) in enumerate(named.items()):
+        values, weights = _end_distribution(ds, variable, time, **sel)
+        color = SCENARIO_COLORS[k % len(SCENARIO_COLORS)]
+        order = np.argsort(values)
+        cdf = np.cumsum(weights[order])
+        right.step(values[order], cdf, where="post", color=color, lw=1.6, label=name)
+        # violins from a resample of the weighted values (weights are 1/N or histogram shares)
+        resampled = np.repeat(values, np.maximum(0, np.round(weights * 2000)).astype(int))
+        if resampled.size == 0 or np.ptp(resampled) == 0:
+            left.scatter([k], [values[order][np.searchsorted(cdf, 0.5)]], color=color)
+        else:
+            violins.append(resampled)
+            positions.append(k)
+            part = left.violinplot([resampled], positions=[k], showmedians=True, widths=0.8)
+            for body in part["bodies"]:
+                body.set_facecolor(color)
+                body.set_alpha(0.45)
+            for key in ("cmedians", "cmins", "cmaxes", "cbars"):
+                part[key].set_color(color)
+    left.set_xticks(range(len(named)), list(named), rotation=20, fontsize=8)
+    left.set_xlabel("scenario")
+    left.set_ylabel(unit)
+    left.set_title("distribution over replicates (violin, line = median)", fontsize=10)
+    right.set_xlabel(unit)
+    right.set_ylabel("share of replicates at or below (ECDF)")
+    right.set_ylim(0, 1.02)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8)
+    right.set_title("empirical cumulative distribution", fontsize=10)
+    month = str(time)[:7]
+    fig.suptitle(f"{what} in {month}, by scenario\n{_replicates_note(first).split(' · ', 1)[1]}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def crossing_probability(ds: xr.Dataset, level: float, dyad: str | None = None, channel: str = "military",
+                         direction: str = "below") -> np.ndarray:
+    """P(the channel of the dyad has gone ``below``/``above`` ``level`` by month t), per month."""
+    if _is_summary(ds):
+        a = ds["crossing_share"].attrs
+        wanted = (_dyad(ds, dyad), channel, float(level), direction)
+        stored = (_dyad(ds, a["crossing_dyad"]), a["crossing_channel"], float(a["crossing_level"]), a["crossing_direction"])
+        if wanted != stored:
+            from .errors import ConfigError
+
+            raise ConfigError(f"plots: summary results hold the crossing {stored}, not {wanted}; set "
+                              "output.crossing.* before the run (or run in full mode)")
+        return ds["crossing_share"].values
+    values = _values(ds, "strength", dyad=_dyad(ds, dyad), channel=channel)
+    crossed = values < level if direction == "below" else values > level
+    return np.logical_or.accumulate(crossed, axis=0).mean(axis=1)
+
+
+def crossing(datasets, level: float = 0.2, dyad: str | None = None, channel: str = "military",
+             direction: str = "below") -> plt.Figure:
+    """Probability curves: P(the dyad's channel has crossed ``level`` by date t), per scenario."""
+    named = _named(datasets)
+    first = next(iter(named.values()))
+    label = _dyad(first, dyad)
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    for k, (name, ds) in enumerate(named.items()):
+        ax.plot(ds["time"].values, crossing_probability(ds, level, dyad, channel, direction),
+                color=SCENARIO_COLORS[k % len(SCENARIO_COLORS)], lw=2, label=name)
+    _mark_events(ax, first)
+    _time_axis(ax)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"P(gone {direction} {level:g} by then)")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Probability that {label} {channel} strength has gone {direction} {level:g}\n"
+                 f"{_replicates_note(first).split(' · ', 1)[1]}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def comparison(datasets, reference: xr.Dataset, dyad: str | None = None,
+               channels=("military", "economic", "diplomatic", "composite"), lines: int = 5) -> plt.Figure:
+    """Scenario minus reference, replicate by replicate (common random numbers): median, 50% and
+    90% bands of the difference, and a few single differences. One row per scenario.
+
+    Both runs must be full mode with the same seed and replicates, so that replicate i of each
+    shares its random numbers and its drawn parameters: the difference is then the scenario's
+    effect, not noise between two independent samples.
+    """
+    from .errors import ConfigError
+
+    named = {k: v for k, v in _named(datasets).items() if v is not reference}
+    for ds in (reference, *named.values()):
+        if _is_summary(ds):
+            raise ConfigError("plots: comparison pairs replicates; the results are in summary mode "
+                              "(run with ensemble.mode=full)")
+    for name, ds in named.items():
+        for key in ("seed", "replicates", "ensemble_block", "ensemble_sample_parameters"):
+            if ds.attrs.get(key) != reference.attrs.get(key):
+                raise ConfigError(f"plots: comparison needs common random numbers, but {name} and the reference "
+                                  f"differ in {key} ({ds.attrs.get(key)} vs {reference.attrs.get(key)})")
+    label = _dyad(reference, dyad)
+    fig, axes = plt.subplots(len(named), len(channels), figsize=(3.6 * len(channels), 2.8 * len(named) + 1.0),
+                             sharex=True, sharey=True, squeeze=False)
+    t = reference["time"].values
+    for row, (name, ds) in enumerate(named.items()):
+        for col, channel in enumerate(channels):
+            ax = axes[row, col]
+            diff = _values(ds, "strength", dyad=label, channel=channel) - _values(reference, "strength", dyad=label,
+                                                                                   channel=channel)
+            q = np.quantile(diff, (0.5, 0.05, 0.95, 0.25, 0.75), axis=1)
+            ax.fill_between(t, q[1], q[2], color=COLORS[channel], alpha=0.15, lw=0, label="5–95%")
+            ax.fill_between(t, q[3], q[4], color=COLORS[channel], alpha=0.3, lw=0, label="25–75%")
+            for r in range(min(lines, diff.shape[1])):
+                ax.plot(t, diff[:, r], color=COLORS[channel], lw=0.5, alpha=0.6)
+            ax.plot(t, q[0], color=COLORS[channel], lw=2, label="median")
+            ax.axhline(0, color="#555555", lw=0.6)
+            _mark_events(ax, ds)
+            _time_axis(ax)
+            ax.set_title(f"{name}: {channel}", fontsize=9, loc="left")
+            ax.set_xlabel("month")
+            ax.set_ylabel("difference in strength" if col == 0 else "")
+    axes[0, 0].legend(fontsize=7, loc="lower left")
+    ref = reference.attrs.get("scenario", "reference")
+    fig.suptitle(f"{label}: scenario minus {ref}, replicate by replicate (common random numbers)\n"
+                 f"{_replicates_note(reference).split(' · ', 1)[1]}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+DISTRIBUTION_PLOTS = ("fan", "end_states", "crossing", "comparison")
+
+
+def write_distribution_plots(ds: xr.Dataset, settings: Settings, outdir: str | Path,
+                             others: dict[str, xr.Dataset] | None = None) -> list[Path]:
+    """Save the plots named in ``output.distribution_plots`` as PNG; ``others`` are the runs of
+    ``output.compare_scenarios`` (same configuration and seed). Returns the paths written."""
+    outdir = Path(outdir)
+    wanted = settings["output.distribution_plots"]
+    others = dict(others or {})
+    level, channel, direction = (settings[f"output.crossing.{k}"] for k in ("level", "channel", "direction"))
+    figures = []
+    if "fan" in wanted:
+        figures.append((f"fan_{settings['output.focus_dyad']}", fan(ds)))
+    if "end_states" in wanted and others:
+        figures.append(("end_states", end_states(others, channel=channel)))
+    if "crossing" in wanted and others:
+        figures.append(("crossing", crossing(others, level=level, channel=channel, direction=direction)))
+    if "comparison" in wanted and len(others) > 1 and not _is_summary(ds):
+        reference = next(iter(others.values()))
+        figures.append(("comparison", comparison(others, reference)))
+    paths = []
+    for name, fig in figures:
+        path = outdir / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths

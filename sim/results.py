@@ -56,73 +56,112 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str, tuple[float, float]]] = {
 }
 
 
-class Recorder:
-    """Copies the model's state into preallocated arrays, one month at a time."""
+def shapes(model) -> dict[str, tuple[int, ...]]:
+    """Shape of each variable for one month and one replicate."""
+    size = {"dyad": model.D, "channel": 4, "actor": model.A, "partner": model.A, "good": len(prm.GOODS),
+            "route": model.n_routes, "anchor": len(model.anchors)}
+    return {name: tuple(size[d] for d in dims) for name, (dims, *_rest) in VARIABLES.items()}
 
-    def __init__(self, model, months: int):
+
+class Recorder:
+    """Copies the model's state into arrays of shape (months, R, ...), one month at a time.
+
+    ``out`` may give the arrays to write into (e.g. this chunk's slice of the ensemble's
+    arrays); by default they are allocated here.
+    """
+
+    def __init__(self, model, months: int, out: dict[str, np.ndarray] | None = None):
         self.model = model
-        R, A, D = model.R, model.A, model.D
-        shapes = {"dyad": D, "channel": 4, "actor": A, "partner": A, "good": len(prm.GOODS),
-                  "route": model.n_routes, "anchor": len(model.anchors)}
-        self.data = {name: np.zeros((months, R, *(shapes[d] for d in dims)), dtype=np.float32)
-                     for name, (dims, *_rest) in VARIABLES.items()}
+        if out is None:
+            out = {name: np.zeros((months, model.R, *shape), dtype=np.float32) for name, shape in shapes(model).items()}
+        self.data = out
+        self.troop_routes = [(sup, np.flatnonzero(model.route_troops & (model.route_sup == sup)))
+                             for sup in range(model.A)]
+        self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
+
+    def current(self, name: str) -> np.ndarray:
+        """The model's value of one variable this month, shape (R, ...)."""
+        m = self.model
+        if name == "strength":
+            both = np.concatenate([m.strength.reshape(m.R, -1), m.composite()], axis=1)
+            return np.take(both, m._strength4, axis=1).reshape(m.R, m.D, 4)
+        direct = {"trust": m.trust, "dependence": m.dependence, "demand": m.demand, "threat": m.threat,
+                  "needs": m.needs, "insecurity": m.insecurity, "sanctions": m.sanctions, "flow": m.flows,
+                  "war_intensity": m.war_intensity, "territory": m.territory}
+        if name in direct:
+            return direct[name]
+        out = np.zeros((m.R, *shapes(m)[name]))
+        a = m.attacker
+        if name == "drone_import_share":
+            new = m.drones_produced + m.drones_imported
+            out[:, a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
+        elif name == "troops_sent":
+            for sup, routes in self.troop_routes:
+                out[:, sup] = m.troops_present[:, routes].sum(axis=1)
+        elif name == "anchor_status":
+            for k, anchor in enumerate(m.anchors):
+                out[:, k] = m.par[f"anchors.{anchor}.status"]
+        else:  # the attacker's drones
+            out[:, a] = getattr(m, name)
+        return out
 
     def record(self, t: int) -> None:
         m, out = self.model, self.data
-        out["strength"][t, ..., :3] = m.strength
-        out["strength"][t, ..., 3] = m.composite()
-        out["trust"][t] = m.trust
-        out["dependence"][t] = m.dependence
-        out["demand"][t] = m.demand
-        out["threat"][t] = m.threat
-        out["needs"][t] = m.needs
-        out["insecurity"][t] = m.insecurity
-        out["sanctions"][t] = m.sanctions
+        out["strength"][t] = self.current("strength")
+        for name in ("trust", "dependence", "demand", "threat", "needs", "insecurity", "sanctions", "war_intensity",
+                     "territory"):
+            out[name][t] = self.current(name)
         out["flow"][t] = m.flows
         a = m.attacker
-        out["drones_demanded"][t, :, a] = m.drones_demanded
-        out["drones_produced"][t, :, a] = m.drones_produced
-        out["drones_imported"][t, :, a] = m.drones_imported
-        out["drones_launched"][t, :, a] = m.drones_launched
-        out["drone_stock"][t, :, a] = m.drone_stock
+        for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock"):
+            out[name][t, :, a] = getattr(m, name)
         new = m.drones_produced + m.drones_imported
         out["drone_import_share"][t, :, a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
-        for sup in range(m.A):
-            sel = m.route_troops & (m.route_sup == sup)
-            out["troops_sent"][t, :, sup] = m.troops_present[:, sel].sum(axis=1)
-        out["war_intensity"][t] = m.war_intensity
-        out["territory"][t] = m.territory
+        for sup, routes in self.troop_routes:
+            out["troops_sent"][t, :, sup] = m.troops_present[:, routes].sum(axis=1)
         for k, name in enumerate(m.anchors):
             out["anchor_status"][t, :, k] = m.par[f"anchors.{name}.status"]
         out["bloc"][t], out["balance"][t] = alignment(m.composite(), m.cinc, m.dyad_pairs)
 
     def dataset(self, settings, attrs: dict) -> xr.Dataset:
-        m = self.model
-        names = [settings.names[a] for a in settings.actors]
-        coords = {
-            "time": month_range(settings.start, settings.end),
-            "replicate": np.arange(m.R),
-            "dyad": [settings.dyad_label(a, b) for a, b in settings.dyads],
-            "dyad_key": ("dyad", [settings.dyad_key(a, b) for a, b in settings.dyads]),
-            "channel": list(CHANNELS4),
-            "actor": names,
-            "actor_key": ("actor", list(settings.actors)),
-            "partner": names,
-            "good": list(prm.GOODS),
-            "route": [f"{names[s]}→{names[r]}: {prm.GOODS[g]}" for s, r, g in m.routes],
-            "route_supplier": ("route", [names[s] for s, _, _ in m.routes]),
-            "route_receiver": ("route", [names[r] for _, r, _ in m.routes]),
-            "route_good": ("route", [prm.GOODS[g] for _, _, g in m.routes]),
-            "anchor": list(m.anchors),
-        }
-        data_vars = {}
-        for name, (dims, units, description, (lo, hi)) in VARIABLES.items():
-            data_vars[name] = (("time", "replicate", *dims), self.data[name],
-                               {"units": units, "description": description,
-                                "valid_min": float(lo), "valid_max": float(hi) if np.isfinite(hi) else 3.0e38})
-        ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
-        ds["time"].attrs["description"] = "first day of the simulated month"
-        return ds
+        return dataset(self.data, settings, self.model.routes, self.model.anchors, attrs)
+
+
+def coordinates(settings, routes, anchors, replicates) -> dict:
+    """The labels of a results Dataset: dates, replicate numbers, dyads, channels, actors, routes."""
+    names = [settings.names[a] for a in settings.actors]
+    return {
+        "time": month_range(settings.start, settings.end),
+        "replicate": np.asarray(replicates),
+        "dyad": [settings.dyad_label(a, b) for a, b in settings.dyads],
+        "dyad_key": ("dyad", [settings.dyad_key(a, b) for a, b in settings.dyads]),
+        "channel": list(CHANNELS4),
+        "actor": names,
+        "actor_key": ("actor", list(settings.actors)),
+        "partner": names,
+        "good": list(prm.GOODS),
+        "route": [f"{names[s]}→{names[r]}: {prm.GOODS[g]}" for s, r, g in routes],
+        "route_supplier": ("route", [names[s] for s, _, _ in routes]),
+        "route_receiver": ("route", [names[r] for _, r, _ in routes]),
+        "route_good": ("route", [prm.GOODS[g] for _, _, g in routes]),
+        "anchor": list(anchors),
+    }
+
+
+def attributes(name: str) -> dict:
+    dims, units, description, (lo, hi) = VARIABLES[name]
+    return {"units": units, "description": description,
+            "valid_min": float(lo), "valid_max": float(hi) if np.isfinite(hi) else 3.0e38}
+
+
+def dataset(data: dict[str, np.ndarray], settings, routes, anchors, attrs: dict, replicates=None) -> xr.Dataset:
+    """The results Dataset of full trajectories ``data[name]`` of shape (time, replicate, ...)."""
+    n = next(iter(data.values())).shape[1]
+    coords = coordinates(settings, routes, anchors, np.arange(n) if replicates is None else replicates)
+    data_vars = {name: (("time", "replicate", *VARIABLES[name][0]), data[name], attributes(name)) for name in VARIABLES}
+    ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    ds["time"].attrs["description"] = "first day of the simulated month"
+    return ds
 
 
 def provenance() -> dict:

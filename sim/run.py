@@ -4,47 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from .config import Settings, compose, validate
-from .model import GeoModel
-from .results import Recorder, provenance
 
 
-def build_model(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> GeoModel:
-    """The model :func:`run` steps, seeded from ``settings['seed']`` (the dashboard steps the same one)."""
-    rng = np.random.default_rng(np.random.SeedSequence(settings["seed"]))
-    return GeoModel(settings, settings["ensemble.replicates"], rng=rng, param_values=param_values)
+def build_model(settings: Settings, param_values: dict[str, np.ndarray] | None = None):
+    """One model holding every replicate, seeded as :func:`run` seeds its chunks (the dashboard
+    steps it month by month; the numbers equal those of ``run``)."""
+    from .ensemble import _model
+
+    return _model(settings, 0, settings["ensemble.replicates"], dict(param_values or {}))
 
 
 def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
-    """Run ``settings`` (all its replicates in one model) and return the results Dataset.
+    """Run ``settings`` and return the results Dataset.
 
-    ``param_values`` optionally gives per-replicate values of numeric parameters
-    (``{path: array of shape (replicates,)}``); they are stored in the result.
+    The replicates run in chunks (``ensemble.chunk``), in this process or on
+    ``ensemble.workers`` processes, with the same numbers as one model holding them all;
+    ``ensemble.mode=summary`` returns quantiles and histograms instead of every trajectory
+    (see :mod:`sim.ensemble`). ``param_values`` optionally gives per-replicate values of
+    numeric parameters (``{path: array of shape (replicates,)}``); they are stored in the
+    result as ``param:<path>``, as are the values drawn with ``ensemble.sample_parameters``.
     """
-    replicates = settings["ensemble.replicates"]
-    seed = settings["seed"]
-    model = build_model(settings, param_values)
-    recorder = Recorder(model, settings.months)
-    for t in range(settings.months):
-        model.step()
-        recorder.record(t)
-    attrs = {
-        "title": f"geosim results: scenario {settings.scenario.name}",
-        "scenario": settings.scenario.name,
-        "scenario_description": settings.scenario.description,
-        "scenario_yaml": settings.scenario.to_yaml(),
-        "config": yaml.safe_dump(settings.config, sort_keys=False, allow_unicode=True),
-        "seed": int(seed),
-        "replicates": int(replicates),
-        **provenance(),
-    }
-    ds = recorder.dataset(settings, attrs)
-    for path, values in (param_values or {}).items():
-        ds[f"param:{path}"] = ("replicate", np.asarray(values, dtype=float) * np.ones(replicates),
-                               {"description": f"value of {path} in each replicate"})
-    return ds
+    from .ensemble import run_ensemble
+
+    return run_ensemble(settings, param_values)
 
 
 def simulate(scenario: str = "baseline", overrides: list[str] | None = None) -> xr.Dataset:

@@ -21,10 +21,20 @@ A scenario is a YAML file in ``scenarios/`` (or anywhere, given by path)::
         relation: russia-iran    # or a relation's current strength
         channel: military        # military, economic, diplomatic or all
         value: 0.0
+      - id: snapback
+        type: snapback
+        date_window: [2025-06, 2025-09]   # uncertain timing: any month of the window, equally likely
+        probability: 0.8                  # uncertain occurrence: happens in 80% of replicates
+        strength: [0.5, 1.0]              # uncertain strength (named shocks): uniform in the range
 
 Every event becomes one or more :class:`Operation` on parameters or relations; named shocks
 are expanded with the magnitudes of the ``shocks.*`` parameters, so the scenario file holds the
 dates and strengths, and the configuration holds the effect sizes.
+
+An event with ``date_window``, ``probability`` < 1 or a strength range is *uncertain*: each
+replicate draws its own month, whether the event happens and its strength (:func:`realise`,
+from the replicate's own random stream, see :mod:`sim.streams`). Its operations then hold one
+month, value and "happens" flag per replicate.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 
 from . import parameters as prm
@@ -47,7 +58,7 @@ NAMED_SHOCKS = ("assad_fall", "trump_talks", "snapback")
 GENERIC = ("set", "shift")
 EVENT_TYPES = NAMED_SHOCKS + GENERIC
 _FILE_KEYS = {"name", "description", "sources", "include", "events"}
-_COMMON_KEYS = {"id", "type", "date", "label", "note", "sources"}
+_COMMON_KEYS = {"id", "type", "date", "date_window", "probability", "label", "note", "sources"}
 _NAMED_KEYS = _COMMON_KEYS | {"strength"}
 _GENERIC_KEYS = _COMMON_KEYS | {"parameter", "relation", "channel", "value"}
 MAX_BYTES = 1_000_000
@@ -59,26 +70,65 @@ _CHANGEABLE_ACTOR_FIELDS = {"insecurity", "sanctions", "cinc"} | {f"{k}.{g}" for
                                                                   for g in prm.GOODS}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Operation:
-    """A change applied at the start of a month: ``op`` (set/shift) on a parameter or relation."""
+    """A change applied at the start of a month: ``op`` (set/shift) on a parameter or relation.
 
-    month: int  # 0-based index into the simulated period
+    For an uncertain event ``month`` and ``value`` may be arrays over replicates and ``active``
+    says in which replicates the event happens at all.
+    """
+
+    month: int | np.ndarray  # 0-based index into the simulated period
     op: str  # "set" | "shift"
     target: str  # "parameter" | "relation"
     path: str  # parameter path, or "<dyad>.<channel>" for a relation
-    value: float
+    value: float | np.ndarray
     event: str  # id of the event it comes from
+    active: np.ndarray | None = None  # per replicate: does the event happen (None: everywhere)
+
+    @property
+    def first_month(self) -> int:
+        return int(np.min(self.month))
 
 
 @dataclass(frozen=True)
 class Event:
     id: str
     type: str
-    month: int  # absolute month index
-    strength: float
+    month: int  # absolute month index (the first month of the window for uncertain timing)
+    strength: float  # the middle of the range for an uncertain strength
     spec: dict  # the event as written (validated)
     file: str
+    window: tuple[int, int] | None = None  # absolute months, inclusive: uncertain timing
+    probability: float = 1.0  # chance that the event happens at all
+    strength_range: tuple[float, float] | None = None  # uncertain strength (named shocks)
+
+    @property
+    def uncertain(self) -> bool:
+        return self.window is not None or self.probability < 1.0 or self.strength_range is not None
+
+
+@dataclass(frozen=True, eq=False)
+class EventDraw:
+    """One uncertain event as realised in each replicate."""
+
+    month: np.ndarray  # absolute month index, int
+    happens: np.ndarray  # bool
+    strength: np.ndarray  # float
+
+
+def realise(ev: Event, uniforms: np.ndarray) -> EventDraw:
+    """Realise an event in each replicate from three uniform numbers per replicate, shape (R, 3).
+
+    month = a month of the window, each equally likely; happens = u < probability;
+    strength = uniform in the strength range (or the fixed strength).
+    """
+    u = np.asarray(uniforms, dtype=float)
+    first, last = ev.window if ev.window is not None else (ev.month, ev.month)
+    month = first + np.minimum(np.floor(u[:, 0] * (last - first + 1)).astype(np.int64), last - first)
+    happens = u[:, 1] < ev.probability
+    lo, hi = ev.strength_range if ev.strength_range is not None else (ev.strength, ev.strength)
+    return EventDraw(month=month, happens=happens, strength=lo + (hi - lo) * u[:, 2])
 
 
 @dataclass
@@ -90,27 +140,40 @@ class Scenario:
     file: str
     files: list[str] = field(default_factory=list)
 
-    def operations(self, settings: Settings) -> list[Operation]:
-        """Timed operations for this run's period.
+    def operations(self, settings: Settings, values=None, draws: dict[str, EventDraw] | None = None) -> list[Operation]:
+        """The timed operations of the run.
 
-        An event dated before the first month takes effect in the first month (its state
-        holds when the run starts); an event after the last month is not part of the run.
+        ``values(path)`` gives a shock magnitude (``shocks.*``), a number or an array over
+        replicates (default: the configured value); ``draws`` holds the realisation of each
+        uncertain event (without it an uncertain event is expanded at the start of its window
+        with the middle of its strength range, in every replicate). An event dated before the
+        first month takes effect in the first month (its state holds when the run starts); an
+        event after the last month is not part of the run.
         """
         ops: list[Operation] = []
         for ev in self.in_period(settings):
-            ops.extend(_expand(ev, settings))
-        return sorted(ops, key=lambda o: o.month)  # stable: file order within a month
+            ops.extend(_expand(ev, settings, values, (draws or {}).get(ev.id)))
+        return sorted(ops, key=lambda o: o.first_month)  # stable: file order within a month
+
+    @property
+    def uncertain_events(self) -> list[Event]:
+        return [ev for ev in self.events if ev.uncertain]
 
     def in_period(self, settings: Settings) -> list[Event]:
         return [ev for ev in self.events if ev.month <= settings.end]
 
     def to_yaml(self) -> str:
         """The resolved scenario (includes flattened), for embedding in results."""
+        def written(ev: Event) -> dict:
+            if ev.window is not None:
+                return {**ev.spec, "date_window": [format_month(m) for m in ev.window]}
+            return {**ev.spec, "date": format_month(ev.month)}
+
         doc = {
             "name": self.name,
             "description": self.description,
             "sources": self.sources,
-            "events": [{**ev.spec, "date": format_month(ev.month)} for ev in self.events],
+            "events": [written(ev) for ev in self.events],
         }
         return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
@@ -253,22 +316,38 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
     from .config import _clean
 
     loc = f"{where}: events[{i}] ({_clean(eid)})"
-    if "date" not in raw:
-        raise ConfigError(f"{loc}: date is missing (YYYY-MM)")
-    try:
-        month = parse_month(raw["date"])
-    except ValueError as exc:
-        raise ConfigError(f"{loc}: date: {exc}") from None
-    from .config import EARLIEST, LATEST
-
-    if not EARLIEST <= month <= LATEST:
-        raise ConfigError(f"{loc}: date {format_month(month)} is implausible; allowed: "
-                          f"{format_month(EARLIEST)}..{format_month(LATEST)}")
-    spec = {k: v for k, v in raw.items() if k != "date"}
-    strength = 1.0
+    if ("date" in raw) == ("date_window" in raw):
+        raise ConfigError(f"{loc}: give either date (YYYY-MM) or date_window ([YYYY-MM, YYYY-MM])")
+    window = None
+    if "date" in raw:
+        month = _month(raw["date"], f"{loc}: date", settings)
+    else:
+        dates = raw["date_window"]
+        if not isinstance(dates, list) or len(dates) != 2:
+            raise ConfigError(f"{loc}: date_window: {dates!r} is not two months [first, last]; e.g. [2024-11, 2025-02]")
+        window = (_month(dates[0], f"{loc}: date_window", settings), _month(dates[1], f"{loc}: date_window", settings))
+        if window[1] < window[0]:
+            raise ConfigError(f"{loc}: date_window: {format_month(window[1])} is before {format_month(window[0])}; "
+                              "allowed: [first, last] with first <= last")
+        month = window[0]
+    probability = _number(raw.get("probability", 1.0), f"{loc}: probability", 0.0, 1.0)
+    spec = {k: v for k, v in raw.items() if k not in ("date", "date_window")}
+    if "probability" in raw:
+        spec["probability"] = probability
+    strength, strength_range = 1.0, None
     if etype in NAMED_SHOCKS:
-        strength = _number(raw.get("strength", 1.0), f"{loc}: strength", 0.0, 1.0)
-        spec["strength"] = strength
+        given = raw.get("strength", 1.0)
+        if isinstance(given, list):
+            if len(given) != 2:
+                raise ConfigError(f"{loc}: strength: {given!r} is neither a number nor a range [low, high] in [0, 1]")
+            lo, hi = (_number(x, f"{loc}: strength", 0.0, 1.0) for x in given)
+            if hi < lo:
+                raise ConfigError(f"{loc}: strength: [{lo:g}, {hi:g}] has low > high; allowed: [low, high] in [0, 1]")
+            strength, strength_range = (lo + hi) / 2, (lo, hi)
+            spec["strength"] = [lo, hi]
+        else:
+            strength = _number(given, f"{loc}: strength", 0.0, 1.0)
+            spec["strength"] = strength
     else:
         if "value" not in raw:
             raise ConfigError(f"{loc}: value is missing")
@@ -288,7 +367,21 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
             raise ConfigError(f"{loc}: value {spec['value']:g} for a relation is out of range; allowed: [-1, 1]")
         else:
             _relation(raw["relation"], raw.get("channel"), loc, settings)
-    return Event(id=eid, type=etype, month=month, strength=strength, spec=spec, file=where)
+    return Event(id=eid, type=etype, month=month, strength=strength, spec=spec, file=where, window=window,
+                 probability=probability, strength_range=strength_range)
+
+
+def _month(value: Any, loc: str, settings: Settings) -> int:
+    try:
+        month = parse_month(value)
+    except ValueError as exc:
+        raise ConfigError(f"{loc}: {exc}") from None
+    from .config import EARLIEST, LATEST
+
+    if not EARLIEST <= month <= LATEST:
+        raise ConfigError(f"{loc}: {format_month(month)} is implausible; allowed: "
+                          f"{format_month(EARLIEST)}..{format_month(LATEST)}")
+    return month
 
 
 def _number(value: Any, loc: str, low: float | None, high: float | None) -> float:
@@ -337,28 +430,33 @@ def _relation(dyad: Any, channel: Any, loc: str, settings: Settings) -> None:
         raise ConfigError(f"{loc}: channel {channel!r}; allowed: {', '.join(prm.CHANNELS)}, all")
 
 
-def _expand(ev: Event, s: Settings) -> list[Operation]:
+def _expand(ev: Event, s: Settings, values=None, draw: EventDraw | None = None) -> list[Operation]:
     """Turn an event into operations. Named shocks read their magnitudes from ``shocks.*``."""
-    m = max(ev.month - s.start, 0)
-    k = ev.strength
+    if draw is not None:
+        m, k = np.maximum(draw.month - s.start, 0), draw.strength
+        active = None if ev.probability >= 1.0 else draw.happens
+    else:
+        m, k, active = max(ev.month - s.start, 0), ev.strength, None
+    magnitude = values or (lambda path: s[path])
 
-    def op(kind: str, path: str, value: float, target: str = "parameter") -> Operation:
-        return Operation(month=m, op=kind, target=target, path=path, value=float(value), event=ev.id)
+    def op(kind: str, path: str, value, target: str = "parameter") -> Operation:
+        value = float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+        return Operation(month=m, op=kind, target=target, path=path, value=value, event=ev.id, active=active)
 
     if ev.type == "assad_fall":
         actor = s["shocks.assad_fall.actor"]
         return [op("set", "anchors.syria.status", 1.0 - k),
-                op("shift", f"actors.{actor}.insecurity", k * s["shocks.assad_fall.insecurity"])]
+                op("shift", f"actors.{actor}.insecurity", k * magnitude("shocks.assad_fall.insecurity"))]
     if ev.type == "trump_talks":
         us = s["shocks.trump_talks.mediator"]
         attacker, defender = s["war.attacker"], s["war.defender"]
         with_attacker = s.dyad_key(us, attacker)
-        out = [op("shift", f"policy.{with_attacker}.{c}", k * s["shocks.trump_talks.detente"]) for c in prm.CHANNELS]
-        out.append(op("shift", f"policy.{s.dyad_key(us, defender)}.military", -k * s["shocks.trump_talks.aid_cut"]))
-        out.append(op("shift", "war.intensity.target", -k * s["shocks.trump_talks.deescalation"]))
+        out = [op("shift", f"policy.{with_attacker}.{c}", k * magnitude("shocks.trump_talks.detente")) for c in prm.CHANNELS]
+        out.append(op("shift", f"policy.{s.dyad_key(us, defender)}.military", -k * magnitude("shocks.trump_talks.aid_cut")))
+        out.append(op("shift", "war.intensity.target", -k * magnitude("shocks.trump_talks.deescalation")))
         return out
     if ev.type == "snapback":
-        return [op("shift", f"actors.{s['shocks.snapback.actor']}.sanctions", k * s["shocks.snapback.sanctions"])]
+        return [op("shift", f"actors.{s['shocks.snapback.actor']}.sanctions", k * magnitude("shocks.snapback.sanctions"))]
     value = ev.spec["value"]
     if "parameter" in ev.spec:
         return [op(ev.type, _canonical_policy(ev.spec["parameter"], s), value)]
