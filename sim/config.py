@@ -288,7 +288,7 @@ def _suggest(path: str, reg: dict[str, prm.Param]) -> str:
     if close:
         return "did you mean " + " or ".join(close) + "? (geosim-params lists every key)"
     parent = path.rsplit(".", 1)[0]
-    siblings = sorted(k.rsplit(".", 1)[1] for k in reg if k.rsplit(".", 1)[0] == parent)
+    siblings = sorted(k.rsplit(".", 1)[1] for k in reg if "." in k and k.rsplit(".", 1)[0] == parent)
     if siblings:
         return f"allowed under {_clean(parent)}: {', '.join(siblings)}"
     return "geosim-params lists every key"

@@ -101,6 +101,9 @@ class Recorder:
         elif name == "anchor_status":
             for k, anchor in enumerate(m.anchors):
                 out[:, k] = m.par[f"anchors.{anchor}.status"]
+        elif name in ("bloc", "balance"):
+            bloc, balance = alignment(m.composite(), m.cinc, m.dyad_pairs)
+            return bloc if name == "bloc" else balance
         else:  # the attacker's drones
             out[:, a] = getattr(m, name)
         return out

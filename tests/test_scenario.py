@@ -79,7 +79,7 @@ events:
     ("events:\n  - {id: x, type: meteor, date: 2025-01}", "unknown event type 'meteor'"),
     ("events:\n  - {id: x, type: snapback, date: 2025-13}", "date"),
     ("events:\n  - {id: x, type: snapback, date: 2231-01}", "implausible"),
-    ("events:\n  - {id: x, type: snapback}", "date is missing"),
+    ("events:\n  - {id: x, type: snapback}", "give either date"),
     ("events:\n  - {id: x, type: snapback, date: 2025-01, strength: 3}", "strength"),
     ("events:\n  - {id: x, type: shift, date: 2025-01, parameter: actors.iran.charisma, value: 1}", "does not exist"),
     ("events:\n  - {id: x, type: shift, date: 2025-01, parameter: time.end, value: 1}", "cannot change"),
