@@ -119,6 +119,24 @@ class ChunkResult:
     summary: dict | None = None
 
 
+def _release_memory() -> None:
+    """Free the chunk's model now and give the memory back to the OS.
+
+    A Mesa model and its agents refer to each other, so the arrays wait for the cyclic garbage
+    collector; a worker's resident size then grows by a chunk's worth until loky takes it for
+    a leak and restarts the worker.
+    """
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _model(settings: Settings, first: int, count: int, param_values: dict) -> GeoModel:
     return GeoModel(settings, count, rng=_seed(settings), first=first, param_values=param_values)
 
@@ -141,7 +159,10 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
     for view in views.values():
         if isinstance(view, np.memmap):
             view.flush()
-    return ChunkResult(first, count, model.sampled, _events(model))
+    result = ChunkResult(first, count, model.sampled, _events(model))
+    del model, recorder, views
+    _release_memory()
+    return result
 
 
 def _summary_chunk(settings: Settings, first: int, count: int, param_values: dict,
@@ -196,8 +217,11 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
         for name in samples:
             samples[name][t] = recorder.current(name)[:keep]
     summary = {"acc": acc, "samples": samples, "crossings": crossings}
-    return ChunkResult(first, count, {k: v[:keep] for k, v in model.sampled.items()}, _events(model, slice(0, keep)),
-                       summary)
+    result = ChunkResult(first, count, {k: v[:keep].copy() for k, v in model.sampled.items()},
+                         _events(model, slice(0, keep)), summary)
+    del model, recorder
+    _release_memory()
+    return result
 
 
 def _column_reduce(ufunc, x: np.ndarray) -> np.ndarray:
