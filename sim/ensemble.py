@@ -280,6 +280,8 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     if workers > 1:  # at least two chunks per worker, so that no worker waits long for the last one
         plan = chunks(n, min(settings["ensemble.chunk"], -(-n // (2 * workers))), block)
     probe = _model(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
+    if settings["ensemble.mode"] == "full":
+        _check_memory(settings, probe)
     if settings["ensemble.mode"] == "summary":
         ds = _run_summary(settings, values, plan, workers, probe)
     else:
@@ -289,6 +291,22 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
                      "ensemble_block": int(settings["ensemble.block"]),
                      "ensemble_sample_parameters": int(settings["ensemble.sample_parameters"])})
     return ds
+
+
+def _check_memory(settings: Settings, probe: GeoModel) -> None:
+    """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError)."""
+    per_replicate = sum(int(np.prod(shape)) for shape in shapes(probe).values()) * 4 * settings.months  # float32
+    need = per_replicate * settings["ensemble.replicates"]
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > 0.6 * total:
+        most = int(0.6 * total // per_replicate)
+        raise ConfigError(f"config: ensemble.replicates = {settings['ensemble.replicates']:,} in full mode needs "
+                          f"{need / 2**30:,.1f} GiB for the trajectories, more than this machine can hold "
+                          f"({total / 2**30:,.0f} GiB); allowed: at most about {most:,} in full mode, "
+                          "or ensemble.mode=summary for any number")
 
 
 def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:

@@ -248,3 +248,8 @@ def test_config_validation_property(path, value, plus):
         p = registry(s.actors)[path]
         if p.kind in ("float", "int"):
             assert p.low <= s[path] <= p.high
+
+
+def test_full_mode_ensemble_too_large_for_memory_is_refused():
+    with pytest.raises(ConfigError, match="ensemble.mode=summary"):
+        sim.simulate("baseline", overrides=["ensemble.replicates=9000000"])
