@@ -7,6 +7,7 @@ comparison replicate by replicate.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import sim
 from sim.results import VARIABLES
@@ -82,3 +83,66 @@ def test_drone_production_rises_with_its_parameters():
     low, high = run(quiet, "war.drones.production_growth=0.2"), run(quiet, "war.drones.production_growth=0.4")
     p_low, p_high = (d["drones_produced"].sel(actor="Russia").values for d in (low, high))
     assert (p_high >= p_low).all() and (p_high > p_low).any()
+
+
+# --- the exact claims of docs/model.md 7.9, one row each ------------------------------------
+# (item, variable, selection, overrides of the lower run, of the higher run, direction, from month)
+SHORT = ["time.end=2026-06"]
+EXACT = [
+    ("2", "war_intensity", {}, ["war.intensity.initial=0.5"], ["war.intensity.initial=1.0"], +1, None),
+    ("2", "war_intensity", {}, ["war.intensity.target=0.6"], ["war.intensity.target=0.9"], +1, None),
+    ("2", "war_intensity", {}, ["scenario=trump_talks", "shocks.trump_talks.deescalation=0.1"],
+     ["scenario=trump_talks", "shocks.trump_talks.deescalation=0.5"], -1, None),
+    ("3", "drones_demanded", {"actor": "Russia"}, ["war.drones.demand_max=1000"], ["war.drones.demand_max=1300"], +1, None),
+    ("3", "drones_demanded", {"actor": "Russia"}, ["war.drones.doctrine_midpoint=2024-01"],
+     ["war.drones.doctrine_midpoint=2024-06"], -1, None),
+    ("4", "drones_produced", {"actor": "Russia"}, ["war.drones.production_initial=40"],
+     ["war.drones.production_initial=60"], +1, None),
+    ("4", "drones_produced", {"actor": "Russia"}, ["war.drones.production_max=650"],
+     ["war.drones.production_max=800"], +1, None),
+    ("4", "drones_produced", {"actor": "Russia"}, ["war.drones.production_start=2023-01"],
+     ["war.drones.production_start=2023-04"], -1, None),
+    ("5", "needs", {"actor": "Russia", "good": "drones"}, ["war.drones.demand_max=1000"],
+     ["war.drones.demand_max=1300"], +1, None),
+    ("5", "needs", {"actor": "Russia", "good": "drones"}, ["war.drones.production_growth=0.25"],
+     ["war.drones.production_growth=0.35"], -1, None),
+    ("5", "needs", {"actor": "Russia", "good": "drones"}, ["war.drones.production_max=650"],
+     ["war.drones.production_max=800"], +1, None),
+    ("6", "needs", {"actor": "Iran", "good": "trade"}, ["scenario=snapback", "shocks.snapback.sanctions=0.1"],
+     ["scenario=snapback", "shocks.snapback.sanctions=0.3"], +1, None),
+    ("6", "needs", {"actor": "Iran", "good": "arms"}, ["scenario=assad_fall", "shocks.assad_fall.insecurity=0.2"],
+     ["scenario=assad_fall", "shocks.assad_fall.insecurity=0.5"], +1, None),
+    ("7", "dependence", {"actor": "Iran", "channel": "economic"}, ["scenario=snapback", "shocks.snapback.sanctions=0.1"],
+     ["scenario=snapback", "shocks.snapback.sanctions=0.3"], +1, ("2025-09", "2025-09")),
+    ("8", "strength", {"dyad": "Russia–United States"}, ["scenario=trump_talks", "shocks.trump_talks.detente=0.3"],
+     ["scenario=trump_talks", "shocks.trump_talks.detente=0.9"], +1, ("2025-02", "2025-02")),
+    ("8", "strength", {"dyad": "United States–Ukraine", "channel": "military"},
+     ["scenario=trump_talks", "shocks.trump_talks.aid_cut=0.2"], ["scenario=trump_talks", "shocks.trump_talks.aid_cut=0.8"],
+     -1, ("2025-02", "2025-02")),
+    ("9", "strength", {"dyad": "Russia–Iran", "channel": "military"}, ["scenario=assad_fall", "dynamics.weight.anchor=0.3"],
+     ["scenario=assad_fall", "dynamics.weight.anchor=0.8"], -1, ("2024-12", "2024-12")),
+    ("10", "territory", {}, ["war.territory.initial=18"], ["war.territory.initial=22"], +1, None),
+]
+
+
+@pytest.mark.parametrize("item,var,sel,low,high,sign,months", EXACT,
+                         ids=[f"item{r[0]}-{r[1]}-{r[3][-1]}" for r in EXACT])
+def test_exact_monotone_claims(item, var, sel, low, high, sign, months):
+    a, b = run(*SHORT, *low), run(*SHORT, *high)
+    window = slice(*(f"{m}-01" for m in months)) if months else slice(None)
+    x, y = (d[var].sel(**sel).sel(time=window).values for d in (a, b))
+    diff = sign * (y.astype(float) - x.astype(float))
+    assert (diff >= -1e-6).all(), f"item {item}: {var} {sel} moves the wrong way by {-diff.min():.2e}"
+    assert (diff > 1e-6).any(), f"item {item}: {var} {sel} does not respond at all"
+
+
+@pytest.mark.parametrize("change", [["war.territory.rate=0.3"], ["war.territory.initial=25"],
+                                    ["actors.russia.needs.drones=0.9"], ["time.end=2028-12"]])
+def test_parameters_that_change_nothing_else(change):
+    # items 10 and 11, and item 1 for time.end: no other variable (and no shared month) changes
+    a, b = run(*SHORT), run(*SHORT, *change) if change[0] != "time.end=2028-12" else run(*change)
+    months = a["time"].values
+    for name in VARIABLES:
+        if name == "territory" and "territory" in change[0]:
+            continue
+        np.testing.assert_array_equal(a[name].values, b[name].sel(time=months).values, err_msg=f"{change}: {name}")
