@@ -178,7 +178,7 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     ax = axes[1, 0]
     into = (ds["route_receiver"] == dfd) & (ds["route_good"] == "arms")
     for k, route in enumerate(ds["route"].values[into.values]):
-        if float(ds["flow"].sel(route=route).max()) > 0:  # suppliers that never deliver stay off the chart
+        if float(ds["flow"].sel(route=route).max()) > 0.01:  # suppliers that (almost) never deliver stay off the chart
             _band(ax, t, ds["flow"].sel(route=route), palette[k % len(palette)],
                   f"from {ds['route_supplier'].sel(route=route).item()}")
     ax.set_title(f"Arms delivered to {dfd}")
