@@ -292,7 +292,3 @@ def _suggest(path: str, reg: dict[str, prm.Param]) -> str:
     if siblings:
         return f"allowed under {_clean(parent)}: {', '.join(siblings)}"
     return "geosim-params lists every key"
-
-
-def settings_from_overrides(overrides: list[str] | None = None) -> Settings:
-    return validate(compose(overrides))

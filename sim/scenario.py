@@ -39,7 +39,7 @@ month, value and "happens" flag per replicate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,7 +138,6 @@ class Scenario:
     sources: list[str]
     events: list[Event]
     file: str
-    files: list[str] = field(default_factory=list)
 
     def operations(self, settings: Settings, values=None, draws: dict[str, EventDraw] | None = None) -> list[Operation]:
         """The timed operations of the run.
@@ -239,7 +238,6 @@ def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
         raise ConfigError(f"{where}: events must be a list of events (each a mapping with id, type, date)")
 
     events: list[Event] = []
-    files = [str(real)]
     seen: dict[str, Event] = {}
 
     def add(ev: Event) -> None:
@@ -257,7 +255,6 @@ def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
         except ConfigError as exc:
             raise ConfigError(f"{where}: include: {str(exc).removeprefix('scenario: ')}") from None
         sub = _load(inc_path, settings, stack=(*stack, real))
-        files.extend(f for f in sub.files if f not in files)
         for ev in sub.events:
             add(ev)
     for i, raw in enumerate(events_raw):
@@ -266,7 +263,7 @@ def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
     if not isinstance(name, str):
         raise ConfigError(f"{where}: name must be text")
     return Scenario(name=name, description=description.strip(), sources=list(sources), events=events,
-                    file=where, files=files)
+                    file=where)
 
 
 def _read_yaml(path: Path) -> dict:
