@@ -37,7 +37,7 @@ from . import parameters as prm
 from .config import Settings
 from .errors import ConfigError
 from .model import GeoModel
-from .results import CHANNELS4, VARIABLES, Recorder, attributes, dataset, provenance, shapes
+from .results import CHANNELS4, VARIABLES, Recorder, attributes, dataset, provenance, replicates_first, shapes, storage
 
 BINS = 100
 """Regular histogram bins per month and element in summary mode (plus under- and overflow)."""
@@ -55,6 +55,23 @@ def chunks(replicates: int, chunk: int, block: int) -> list[tuple[int, int]]:
     """(first replicate, count) of each chunk: ``chunk`` rounded up to whole blocks."""
     size = max(block, -(-chunk // block) * block)
     return [(first, min(size, replicates - first)) for first in range(0, replicates, size)]
+
+
+def balanced_chunks(replicates: int, chunk: int, block: int, workers: int) -> list[tuple[int, int]]:
+    """Chunks for ``workers`` processes: whole blocks, at most ``chunk`` replicates (rounded up
+    to blocks) each, at least two per worker, their number a multiple of ``workers`` where the
+    blocks allow, sizes differing by at most one block, largest first (so that the workers,
+    taking chunks in order, finish together)."""
+    n_blocks = -(-replicates // block)
+    per_chunk = max(1, -(-chunk // block))
+    count = max(-(-n_blocks // per_chunk), 2 * workers)
+    count = min(n_blocks, -(-count // workers) * workers)
+    out, first = [], 0
+    for blocks in np.array_split(np.arange(n_blocks), count):
+        size = min(len(blocks) * block, replicates - first)
+        out.append((first, size))
+        first += size
+    return out
 
 
 def worker_count(settings: Settings, n_chunks: int) -> int:
@@ -119,16 +136,16 @@ class ChunkResult:
     summary: dict | None = None
 
 
-def _release_memory() -> None:
+def _release_memory(model: GeoModel) -> None:
     """Free the chunk's model now and give the memory back to the OS.
 
-    A Mesa model and its agents refer to each other, so the arrays wait for the cyclic garbage
-    collector; a worker's resident size then grows by a chunk's worth until loky takes it for
-    a leak and restarts the worker.
+    A Mesa model and its agents refer to each other, so the arrays would wait for the cyclic
+    garbage collector (a full collection costs tens of milliseconds per chunk) and a worker's
+    resident size would grow by a chunk's worth until loky takes it for a leak and restarts the
+    worker. Emptying the model breaks the cycles; the chunk must not use the model afterwards.
     """
-    import gc
-
-    gc.collect()
+    model.remove_all_agents()
+    model.__dict__.clear()  # the arrays go now (Mesa's scheduled step refers back to the model too)
     try:
         import ctypes
 
@@ -151,7 +168,7 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
     views = {}
     for name, target in out.items():
         array = np.load(target, mmap_mode="r+") if isinstance(target, str) else target
-        views[name] = array[:, first:first + count]
+        views[name] = array[..., first:first + count]  # replicates last
     recorder = Recorder(model, settings.months, out=views)
     for t in range(settings.months):
         model.step()
@@ -160,8 +177,8 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
         if isinstance(view, np.memmap):
             view.flush()
     result = ChunkResult(first, count, model.sampled, _events(model))
-    del model, recorder, views
-    _release_memory()
+    del recorder, views
+    _release_memory(model)
     return result
 
 
@@ -185,7 +202,7 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
                              sum=np.empty((months, len(starts), size[name])),
                              sumsq=np.empty((months, len(starts), size[name])))
     keep = max(0, min(SAMPLE - first, count)) if edges is not None else 0
-    samples = {name: np.zeros((months, keep, *shape), dtype=np.float32)
+    samples = {name: np.zeros((months, *shape, keep), dtype=np.float32)
                for name, shape in shapes(model).items()} if keep else {}
     crossing = _crossing_spec(settings, model) if edges is not None else None
     crossed = np.zeros(count, dtype=bool)
@@ -195,47 +212,33 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
         strength = recorder.current("strength") if crossing is not None else None
         for name in names:
             value = strength if name == "strength" and strength is not None else recorder.current(name)
-            x = np.asarray(value, dtype=np.float32).reshape(count, -1)
+            x = np.asarray(value, dtype=np.float32).reshape(size[name], count)  # replicates last
             a = acc[name]
-            a["min"][t] = _column_reduce(np.minimum, x)
-            a["max"][t] = _column_reduce(np.maximum, x)
+            np.min(x, axis=1, out=a["min"][t])
+            np.max(x, axis=1, out=a["max"][t])
             if edges is None:
                 continue
-            scale, shift, low, high = (e[t] for e in edges[name])
+            scale, shift, low, high = (e[t][:, None] for e in edges[name])
             bins = x * scale
             bins += shift
             np.maximum(bins, low, out=bins)  # (faster than np.clip with array bounds)
             np.minimum(bins, high, out=bins)
             a["hist"][t] += np.bincount(bins.astype(np.intp).ravel(), minlength=a["hist"].shape[1])
-            np.add.reduceat(x, starts, axis=0, dtype=np.float64, out=a["sum"][t])
-            np.add.reduceat(np.square(x, dtype=np.float64), starts, axis=0, out=a["sumsq"][t])
+            np.add.reduceat(x, starts, axis=1, dtype=np.float64, out=a["sum"][t].T)
+            np.add.reduceat(np.square(x, dtype=np.float64), starts, axis=1, out=a["sumsq"][t].T)
         if crossing is not None:
             d, c, level, below = crossing
-            value = strength[:, d, c]
+            value = strength[d, c]
             crossed |= value < level if below else value > level
             crossings[t] = np.count_nonzero(crossed)
         for name in samples:
-            samples[name][t] = recorder.current(name)[:keep]
+            samples[name][t] = recorder.current(name)[..., :keep]
     summary = {"acc": acc, "samples": samples, "crossings": crossings}
     result = ChunkResult(first, count, {k: v[:keep].copy() for k, v in model.sampled.items()},
                          _events(model, slice(0, keep)), summary)
-    del model, recorder
-    _release_memory()
+    del recorder
+    _release_memory(model)
     return result
-
-
-def _column_reduce(ufunc, x: np.ndarray) -> np.ndarray:
-    """``ufunc.reduce(x, axis=0)`` by halving the rows: numpy reduces a few columns row by row,
-    which is several times slower than combining two large halves at a time."""
-    if x.shape[1] == 1:
-        return ufunc.reduce(x, axis=0)
-    while x.shape[0] > 1:
-        half = x.shape[0] // 2
-        y = ufunc(x[:half], x[half:2 * half])
-        if x.shape[0] % 2:
-            ufunc(y[0], x[-1], out=y[0])
-        x = y
-    return x[0]
 
 
 def _crossing_spec(settings: Settings, model: GeoModel):
@@ -278,7 +281,7 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     plan = chunks(n, settings["ensemble.chunk"], block)
     workers = worker_count(settings, len(plan))
     if workers > 1:  # at least two chunks per worker, so that no worker waits long for the last one
-        plan = chunks(n, min(settings["ensemble.chunk"], -(-n // (2 * workers))), block)
+        plan = balanced_chunks(n, settings["ensemble.chunk"], block, workers)
     probe = _model(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
     if settings["ensemble.mode"] == "full":
         _check_memory(settings, probe)
@@ -313,14 +316,14 @@ def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
     n, months = settings["ensemble.replicates"], settings.months
     shared = None
     if workers == 1:
-        data = {name: np.zeros((months, n, *shape), dtype=np.float32) for name, shape in shapes(probe).items()}
+        data = storage(probe, months, n)
         out = data
     else:  # workers write their rows straight into arrays in shared memory
         shared = tempfile.mkdtemp(prefix="geosim-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         out, data = {}, {}
         for name, shape in shapes(probe).items():
             out[name] = os.path.join(shared, f"{name}.npy")
-            data[name] = np.lib.format.open_memmap(out[name], mode="w+", dtype=np.float32, shape=(months, n, *shape))
+            data[name] = np.lib.format.open_memmap(out[name], mode="w+", dtype=np.float32, shape=(months, *shape, n))
     sampled, events = {}, {}
     try:
         with _progress(settings, n) as bar:
@@ -330,7 +333,7 @@ def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
     finally:
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)  # the mappings stay valid until the Dataset goes
-    ds = _dataset(data, settings, probe, np.arange(n))
+    ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds
 
@@ -434,7 +437,8 @@ def _run_summary(settings, values, plan, workers, probe) -> xr.Dataset:
             if result.summary["samples"]:
                 _collect(result, sampled, events, SAMPLE)
     keep = min(n, SAMPLE)
-    ds = _dataset({k: np.concatenate(v, axis=1) for k, v in samples.items()}, settings, probe, np.arange(keep))
+    ds = _dataset(replicates_first({k: np.concatenate(v, axis=-1) for k, v in samples.items()}), settings, probe,
+                  np.arange(keep))
     ds = ds.rename({name: f"{name}_sample" for name in VARIABLES})
     for name in VARIABLES:
         ds[f"{name}_sample"].attrs["description"] = f"{VARIABLES[name][2]} (the first {keep} replicates only)"

@@ -16,11 +16,17 @@ One month (``step``) reads like the rule list of the model:
 
 Equations and units: ``docs/model.md``. Nothing here does I/O.
 
+Layout. The model keeps every array with the **replicate axis last**: ``_strength`` has shape
+(dyads, channels, R), ``_flows`` (routes, R). Each small index (a dyad, a route, a state) is
+then one contiguous row of R numbers, so the step is a few dozen numpy operations on long
+rows: picking routes or dyads copies whole rows, per-replicate parameters of shape (R,)
+broadcast along the rows, and sums over routes or states add rows one by one (in the same
+order whatever R is, which keeps one-replicate models bit-identical to batched ones). The
+public attributes (``strength``, ``flows``, ``needs``, ...) are views of the same data with
+the replicate axis first, shape (R, ...), as the results are labelled.
+
 Random numbers come from :mod:`sim.streams`: one stream per month and block of replicates, so
-a replicate's trajectory does not depend on which other replicates share the model. The
-per-step work is a few dozen numpy operations over all replicates; sums over supply routes use
-``bincount`` on precomputed indices (a matrix product with 0/1 matrices cost more, and
-multithreaded BLAS made it twenty times slower on small machines).
+a replicate's trajectory does not depend on which other replicates share the model.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ CHANNEL = {c: i for i, c in enumerate(prm.CHANNELS)}
 MILITARY = CHANNEL["military"]
 ECONOMIC = CHANNEL["economic"]
 DRONES, TROOPS, ARMS, TRADE, COVER = (GOOD[g] for g in ("drones", "troops", "arms", "trade", "cover"))
+GOODS_OF_CHANNEL = [[GOOD[g] for g in prm.GOODS if prm.CHANNEL_OF_GOOD[g] == c] for c in prm.CHANNELS]
+_ALWAYS_NEEDED = {ARMS, COVER, TRADE}  # needs that insecurity or sanctions can raise above the baseline
 _ACTOR_FIELDS = ("cinc", "insecurity", "sanctions")
 _EPS = 1e-12
 
@@ -49,17 +57,83 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _sigmoid_inplace(x: np.ndarray) -> np.ndarray:
-    """``_sigmoid`` written over ``x`` (saves three temporary arrays)."""
-    x *= 0.5
-    np.tanh(x, out=x)
-    x += 1.0
-    x *= 0.5
-    return x
+def row_sum(rows: np.ndarray) -> np.ndarray:
+    """Sum over the first axis, row after row (``rows`` has shape (K, ..., R)).
+
+    ``ndarray.sum`` would add in an order that depends on the memory layout (pairwise when the
+    axis is contiguous, as it is for a single replicate), so its last bits could depend on R.
+    """
+    if len(rows) == 0:
+        return np.zeros(rows.shape[1:], rows.dtype)
+    out = rows[0].copy()
+    for row in rows[1:]:
+        out += row
+    return out
+
+
+def _weighted_sum(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_a x[:, a] * w[a]`` for x (K, A, R) and w (A, R): shape (K, R), added in order of a."""
+    out = x[:, 0] * w[0]
+    for a in range(1, x.shape[1]):
+        out += x[:, a] * w[a]
+    return out
+
+
+class _Grouped:
+    """Sums of rows that share a key: ``sums[k] = sum of rows[i] with keys[i] == k``.
+
+    Built once per model from the routes' keys; ``__call__`` adds rows in their order with one
+    copy per group and one in-place addition per further member (no ``bincount`` over all
+    replicates, no matrix product with a 0/1 matrix). With ``size`` the result has a row for
+    every key ``0 .. size-1`` (zero where no row has the key); without, only for the keys
+    present (``self.keys``, sorted), and ``self.of_row[i]`` is the group of row ``i``.
+    """
+
+    def __init__(self, keys: np.ndarray, size: int | None = None):
+        keys = np.asarray(keys, dtype=np.intp)
+        self.keys = np.unique(keys)
+        self.of_row = np.searchsorted(self.keys, keys)
+        self.size = size
+        members = [np.flatnonzero(self.of_row == k) for k in range(len(self.keys))]
+        self.first = np.array([m[0] for m in members], dtype=np.intp)
+        self.more = []
+        for j in range(1, max((len(m) for m in members), default=1)):
+            groups = np.array([k for k, m in enumerate(members) if len(m) > j], dtype=np.intp)
+            self.more.append((groups, np.array([members[k][j] for k in groups], dtype=np.intp)))
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        out = np.take(rows, self.first, axis=0)
+        for groups, index in self.more:
+            out[groups] += np.take(rows, index, axis=0)
+        if self.size is None:
+            return out
+        full = np.zeros((self.size, *rows.shape[1:]), rows.dtype)
+        full[self.keys] = out
+        return full
+
+
+class _ReplicatesFirst:
+    """A model array seen with the replicate axis first: a view of ``_<name>`` (which has it last).
+
+    Writing into the view writes into the model (``model.policy[:, d, c] += 1``); rebinding the
+    attribute is not allowed (set ``model._<name>``).
+    """
+
+    def __set_name__(self, owner, name):
+        self.name, self.internal = name, f"_{name}"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return np.moveaxis(getattr(obj, self.internal), -1, 0)
+
+    def __set__(self, obj, value):
+        raise AttributeError(f"{self.name} is a view with replicates first; set {self.internal} "
+                             "(replicates last) instead")
 
 
 class GeoModel(mesa.Model):
-    """The five-state system; every state variable has a leading replicate axis of length R.
+    """The five-state system; every state variable is an array over R replicates.
 
     Parameters
     ----------
@@ -76,7 +150,35 @@ class GeoModel(mesa.Model):
 
     With ``ensemble.sample_parameters`` the parameters that have a distribution are drawn per
     replicate (``sampled``); ``param_values`` take precedence over the draws.
+
+    The attributes below are views with the replicate axis first (the model works on arrays
+    with it last, see the module docstring): ``strength`` (R, D, C), ``trust`` (R, D),
+    ``threat`` (R, A), ``needs`` (R, A, G), ``flows`` (R, routes), ``dependence``
+    (R, A, A, C + 1), ``demand`` (R, A, A) and the parameters ``cinc``, ``insecurity``,
+    ``sanctions`` (R, A), ``needs_base``, ``offers`` (R, A, G), ``policy`` (R, D, C).
+    Scalars per replicate (``war_intensity``, ``territory``, ``drone_stock``, ``drones_*``)
+    have shape (R,).
     """
+
+    strength = _ReplicatesFirst()
+    trust = _ReplicatesFirst()
+    threat = _ReplicatesFirst()
+    needs = _ReplicatesFirst()
+    flows = _ReplicatesFirst()
+    dependence = _ReplicatesFirst()
+    demand = _ReplicatesFirst()
+    cinc = _ReplicatesFirst()
+    insecurity = _ReplicatesFirst()
+    sanctions = _ReplicatesFirst()
+    needs_base = _ReplicatesFirst()
+    offers = _ReplicatesFirst()
+    policy = _ReplicatesFirst()
+    offset = _ReplicatesFirst()
+    troops_present = _ReplicatesFirst()
+    hostility_matrix = _ReplicatesFirst()
+    capability_share = _ReplicatesFirst()
+    insecurity_sensitivity = _ReplicatesFirst()
+    sanctions_sensitivity = _ReplicatesFirst()
 
     def __init__(self, settings: Settings, replicates: int, rng=None,
                  operations: list[Operation] | None = None,
@@ -102,21 +204,22 @@ class GeoModel(mesa.Model):
         v = settings.values
         self.month = 0
 
-        # --- parameters, as arrays over replicates -------------------------------------------
-        def actor_field(field):
-            return np.tile(np.array([v[f"actors.{a}.{field}"] for a in self.actor_keys], dtype=dtype), (R, 1))
+        # --- parameters, as arrays over replicates (replicates last) ---------------------------
+        def actor_field(field):  # (A, R)
+            column = np.array([v[f"actors.{a}.{field}"] for a in self.actor_keys], dtype=dtype)
+            return np.repeat(column[:, None], R, axis=1)
 
-        self.cinc = actor_field("cinc")
-        self.insecurity = actor_field("insecurity")
-        self.sanctions = actor_field("sanctions")
-        self.needs_base = np.stack([actor_field(f"needs.{g}") for g in prm.GOODS], axis=2)
-        self.offers = np.stack([actor_field(f"offers.{g}") for g in prm.GOODS], axis=2)
-        self.policy = np.zeros((R, D, C), dtype)
-        initial = np.zeros((R, D, C), dtype)
+        self._cinc = actor_field("cinc")
+        self._insecurity = actor_field("insecurity")
+        self._sanctions = actor_field("sanctions")
+        self._needs_base = np.stack([actor_field(f"needs.{g}") for g in prm.GOODS], axis=1)  # (A, G, R)
+        self._offers = np.stack([actor_field(f"offers.{g}") for g in prm.GOODS], axis=1)
+        self._policy = np.zeros((D, C, R), dtype)
+        initial = np.zeros((D, C, R), dtype)
         for key, d in self.dyad_index.items():
             for c, name in enumerate(prm.CHANNELS):
-                self.policy[:, d, c] = v[f"policy.{key}.{name}"]
-                initial[:, d, c] = v[f"relations.{key}.{name}"]
+                self._policy[d, c] = v[f"policy.{key}.{name}"]
+                initial[d, c] = v[f"relations.{key}.{name}"]
         self.par: dict[str, np.ndarray] = {
             path: np.full(R, float(v[path]), dtype) for path, p in self.registry.items()
             if p.kind == "float" and not path.startswith(("actors.", "policy.", "relations."))
@@ -152,18 +255,17 @@ class GeoModel(mesa.Model):
         self._build_routes()
 
         # --- state -------------------------------------------------------------------------
-        self.strength = initial.copy()  # (R, D, C) in [-1, 1]
-        self.trust = np.zeros((R, D), dtype)  # [0, 1]
-        self.threat = np.zeros((R, A), dtype)
-        self.needs = np.zeros((R, A, G), dtype)
+        self._strength = initial.copy()  # (D, C, R) in [-1, 1]
+        self._trust = np.zeros((D, R), dtype)  # [0, 1]
+        self._threat = np.zeros((A, R), dtype)
+        self._needs = np.zeros((A, G, R), dtype)
         self.war_intensity = self.par["war.intensity.initial"].copy()
         self.territory = self.par["war.territory.initial"].copy()
         self.drone_stock = np.zeros(R, dtype)
         self.drone_import_need = np.zeros(R, dtype)
-        self.troops_present = np.zeros((R, self.n_routes), dtype)
-        self.hostility_matrix = np.zeros((R, A, A), dtype)
+        self._troops_present = np.zeros((self.n_routes, R), dtype)
+        self._hostility_matrix = np.zeros((A, A, R), dtype)
         self._noise_month = None
-        self._received_of = None
         self._measures_zero()
         self._update_hostility()
         self._perception_inputs()
@@ -178,16 +280,16 @@ class GeoModel(mesa.Model):
 
         A noise-free pass over the first month (no random draws) gives the flows the
         configuration implies at the start; trust starts at the level those flows sustain, and
-        the structural offset (R, D, C) is set so that each channel's target equals its
+        the structural offset (D, C, R) is set so that each channel's target equals its
         starting strength. Trends then come only from what changes: the war, the drone plant,
         events. Nothing of this pass is recorded.
         """
         self.war_demand(noise=False)
         self.assess_states()
         self.exchange(noise=False)
-        self.drivers()  # sets the volume delivered between each pair
-        self.trust = np.minimum(self._dyad_volume * self._params()["inverse_trust_reference"], 1.0)
-        self.offset = np.arctanh(np.clip(self.strength, -0.995, 0.995)) - self.drivers()
+        self._drivers()  # sets the volume delivered between each pair
+        self._trust = np.minimum(self._dyad_volume * self._params()["inverse_trust_reference"], 1.0)
+        self._offset = np.arctanh(np.clip(self._strength, -0.995, 0.995)) - self._drivers()
         self._measures_zero()
 
     def _value(self, path: str):
@@ -196,59 +298,58 @@ class GeoModel(mesa.Model):
 
     # ----------------------------------------------------------------------------------------
     def _build_routes(self) -> None:
-        """Every (supplier, receiver, good) with a positive offer somewhere in the run.
+        """Every (supplier, receiver, good) that can carry something in the run.
 
-        Decided from the configuration, the parameters set or drawn per replicate and the
-        scenario's operations, never from this model's replicates alone, so that every chunk of
-        an ensemble has the same routes (and the same layout of random numbers).
+        A route needs a supplier that may offer the good and a receiver that may need it: arms,
+        trade and cover can always be needed (insecurity and sanctions raise those needs), the
+        attacker's imported drones too; other goods only where the baseline need is positive,
+        varies by replicate or is changed by an operation. Decided from the configuration, the
+        parameters set or drawn per replicate and the scenario's operations, never from this
+        model's replicates alone, so that every chunk of an ensemble has the same routes (and the
+        same layout of random numbers).
         """
         v = self.settings.values
-        may_offer = np.array([[v[f"actors.{a}.offers.{g}"] > 0 or f"actors.{a}.offers.{g}" in self.param_values
-                               for g in prm.GOODS] for a in self.actor_keys])  # (A, G)
-        for o in self.operations:
-            if o.target == "parameter" and ".offers." in o.path:
-                _, a, _, g = o.path.split(".")
-                may_offer[self.actor_keys.index(a), GOOD[g]] = True
+
+        def may(kind: str) -> np.ndarray:  # (A, G): positive in the configuration or changed somewhere
+            out = np.array([[v[f"actors.{a}.{kind}.{g}"] > 0 or f"actors.{a}.{kind}.{g}" in self.param_values
+                             for g in prm.GOODS] for a in self.actor_keys])
+            for o in self.operations:
+                if o.target == "parameter" and o.path.startswith("actors.") and o.path.split(".")[2] == kind:
+                    _, a, _, g = o.path.split(".")
+                    out[self.actor_keys.index(a), GOOD[g]] = True
+            return out
+
+        may_offer, may_need = may("offers"), may("needs")
+        may_need[:, sorted(_ALWAYS_NEEDED)] = True
+        may_need[self.actor_keys.index(v["war.attacker"]), DRONES] = True
         routes = [(s, r, g) for s in range(self.A) for r in range(self.A) for g in range(G)
-                  if s != r and may_offer[s, g]]
+                  if s != r and may_offer[s, g] and may_need[r, g]]
         self.routes = routes
         n = self.n_routes = len(routes)
-        R, A = self.R, self.A
-        self.route_sup = np.array([s for s, _, _ in routes], dtype=int)
-        self.route_rec = np.array([r for _, r, _ in routes], dtype=int)
-        self.route_good = np.array([g for _, _, g in routes], dtype=int)
-        self.route_channel = np.array([CHANNEL[prm.CHANNEL_OF_GOOD[prm.GOODS[g]]] for g in self.route_good], dtype=int)
+        A = self.A
+        self.route_sup = np.array([s for s, _, _ in routes], dtype=np.intp)
+        self.route_rec = np.array([r for _, r, _ in routes], dtype=np.intp)
+        self.route_good = np.array([g for _, _, g in routes], dtype=np.intp)
+        self.route_channel = np.array([CHANNEL[prm.CHANNEL_OF_GOOD[prm.GOODS[g]]] for g in self.route_good], dtype=np.intp)
         self.route_dyad = self.dyad_of_pair[self.route_sup, self.route_rec]
-        # Work on (R, X) arrays with X the flattened small axes: numpy is slow when the innermost
-        # loop runs over 3 channels or 5 states, fast over a few dozen elements.
-        self._route_dc = self.route_dyad * C + self.route_channel  # strength (D*C)
-        self._route_group = self.route_rec * G + self.route_good  # needs and market (A*G)
-        # received[r, i, j, c] (c < C: channel, c = C: all channels) = what i got from j
-        self._route_received = (self.route_rec * A + self.route_sup) * (C + 1) + self.route_channel
-        goods_channel = np.array([CHANNEL[prm.CHANNEL_OF_GOOD[g]] for g in prm.GOODS])
-        need_bin = (np.arange(A)[:, None] * (C + 1) + goods_channel[None, :]).ravel()  # (A*G) -> (A, C+1)
-        # sums over routes by group are bincounts over (replicate, group) indices
-        rows = np.arange(R, dtype=np.intp)[:, None]
-        self._bin_group = (rows * (A * G) + self._route_group).ravel()
-        self._bin_received = (rows * (A * A * (C + 1)) + self._route_received).ravel()
-        self._bin_need = (rows * (A * (C + 1)) + need_bin).ravel()
-        # the denominator of dependence[r, i, j, c] is i's need on channel c
-        ii, cc = np.meshgrid(np.arange(A), np.arange(C + 1), indexing="ij")
-        self._need_of_dependence = np.repeat((ii * (C + 1) + cc)[:, None, :], A, axis=1).ravel()
-        # a dyad's flow on a channel = what each of the two received from the other
-        i, j = self._dyad_i[:, None], self._dyad_j[:, None]
-        ch = np.arange(C + 1)[None, :]
-        self._received_ij = ((i * A + j) * (C + 1) + ch[:, :C]).ravel()  # i received from j, (D*C)
-        self._received_ji = ((j * A + i) * (C + 1) + ch[:, :C]).ravel()
-        self._volume_ij = ((i * A + j) * (C + 1) + C).ravel()  # all channels, (D)
-        self._volume_ji = ((j * A + i) * (C + 1) + C).ravel()
+        self._route_dc = self.route_dyad * C + self.route_channel  # row of the strength (D*C, R)
+        self._route_group = self.route_rec * G + self.route_good  # row of the needs (A*G, R)
+        # sums over routes: by (receiver, good) for the market shares; by (dyad, channel) for the
+        # relations (both directions); by (receiver, supplier, channel) for dependence
+        self._by_need = _Grouped(self._route_group)
+        self._by_dyad = _Grouped(self._route_dc, size=self.D * C)
+        self._by_link = _Grouped((self.route_rec * A + self.route_sup) * C + self.route_channel)
+        link = self._by_link.keys
+        link_rec, link_sup, link_channel = link // (A * C), (link // C) % A, link % C
+        self._by_pair = _Grouped(link_rec * A + link_sup)  # links summed over channels
+        pair = self._by_pair.keys
+        pair_rec, pair_sup = pair // A, pair % A
+        # rows of dependence (A*A*(C+1), R) and of the receiver's need by channel (A*(C+1), R)
+        self._dependence_link = (link_rec * A + link_sup) * (C + 1) + link_channel
+        self._need_of_link = link_rec * (C + 1) + link_channel
+        self._dependence_pair = (pair_rec * A + pair_sup) * (C + 1) + C
+        self._need_of_pair = pair_rec * (C + 1) + C
         self._channel_of_dc = np.tile(np.arange(C), self.D)  # (D*C) -> C
-        self._dyad_of_dc = np.repeat(np.arange(self.D), C)  # (D*C) -> D
-        # hostility rows of a dyad's two states, flattened (D*A) into the (A*A) matrix
-        self._hostility_i = (self._dyad_i[:, None] * A + np.arange(A)[None, :]).ravel()
-        self._hostility_j = (self._dyad_j[:, None] * A + np.arange(A)[None, :]).ravel()
-        # strength with the composite appended, reordered to (dyad, channel + composite)
-        self._strength4 = np.array([d * C + c if c < C else self.D * C + d for d in range(self.D) for c in range(C + 1)])
         warring = np.isin(self.route_sup, [self.attacker, self.defender])
         self.route_overextends = warring & (self.route_channel == MILITARY)
         self.route_drones_in = (self.route_good == DRONES) & (self.route_rec == self.attacker)
@@ -267,9 +368,9 @@ class GeoModel(mesa.Model):
 
     def _measures_zero(self) -> None:
         R, A, dtype = self.R, self.A, self.dtype
-        self.flows = np.zeros((R, self.n_routes), dtype)
-        self.dependence = np.zeros((R, A, A, C + 1), dtype)
-        self.demand = np.zeros((R, A, A), dtype)
+        self._flows = np.zeros((self.n_routes, R), dtype)
+        self._dependence = np.zeros((A, A, C + 1, R), dtype)
+        self._demand = np.zeros((A, A, R), dtype)
         self.drones_demanded = np.zeros(R, dtype)
         self.drones_produced = np.zeros(R, dtype)
         self.drones_imported = np.zeros(R, dtype)
@@ -277,16 +378,17 @@ class GeoModel(mesa.Model):
 
     # --- parameters that events change ------------------------------------------------------
     def _locate(self, path: str):
+        """The array holding a parameter and the index of its row (replicates last)."""
         parts = path.split(".")
         if parts[0] == "actors":
             a = self.actor_keys.index(parts[1])
             field = ".".join(parts[2:])
             if field in _ACTOR_FIELDS:
-                return getattr(self, field), (slice(None), a)
+                return getattr(self, f"_{field}"), (a,)
             kind, good = field.split(".")
-            return getattr(self, f"{kind}_base" if kind == "needs" else kind), (slice(None), a, GOOD[good])
+            return getattr(self, "_needs_base" if kind == "needs" else "_offers"), (a, GOOD[good])
         if parts[0] == "policy":
-            return self.policy, (slice(None), self.dyad_index[parts[1]], CHANNEL[parts[2]])
+            return self._policy, (self.dyad_index[parts[1]], CHANNEL[parts[2]])
         if path in self.par:
             return self.par[path], (slice(None),)
         raise KeyError(path)
@@ -312,9 +414,9 @@ class GeoModel(mesa.Model):
             self._write(o.path, o.value, o.op, mask=mask)
         else:
             dyad, channel = o.path.split(".")
-            d, c = self.dyad_index[dyad], CHANNEL[channel]
-            new = np.clip(o.value if o.op == "set" else self.strength[:, d, c] + o.value, -1.0, 1.0)
-            self.strength[:, d, c] = new if mask is None else np.where(mask, new, self.strength[:, d, c])
+            row = self._strength[self.dyad_index[dyad], CHANNEL[channel]]
+            new = np.clip(o.value if o.op == "set" else row + o.value, -1.0, 1.0)
+            row[:] = new if mask is None else np.where(mask, new, row)
         self._update_hostility()  # relations or composite weights may have changed
 
     def _apply_operations(self) -> None:
@@ -337,55 +439,49 @@ class GeoModel(mesa.Model):
     def _params(self) -> dict[str, np.ndarray]:
         """Arrays derived from parameters alone, rebuilt only after a parameter changed.
 
-        Per-replicate parameters are expanded to the full shape of the arrays they multiply:
-        numpy runs one long loop over two C-contiguous arrays of equal shape, but one short loop
-        per replicate when an (R, 1) column is broadcast.
+        Per-replicate parameters of shape (R,) broadcast along the rows; the others have rows
+        matching the arrays they meet (routes, dyad-channels, groups of routes).
         """
         if self._derived is None:
             p, R, D = self.par, self.R, self.D
-            n = self.n_routes
-
-            def full(values, width):
-                return np.repeat(np.asarray(values, dtype=self.dtype)[:, None], width, axis=1)
-
-            thresholds = np.stack([p[f"exchange.threshold.{g}"] for g in prm.GOODS], axis=1)  # (R, G)
-            outside = np.stack([p[f"exchange.outside.{g}"] for g in prm.GOODS], axis=1)  # (R, G)
-            w = np.stack([p[f"dynamics.composite.{c}"] for c in prm.CHANNELS], axis=1)  # (R, C)
-            # pulls that depend on parameters only: shared projects and sanctions, (R, D, C)
-            structural = np.zeros((R, D, C), self.dtype)
+            thresholds = np.stack([p[f"exchange.threshold.{g}"] for g in prm.GOODS])  # (G, R)
+            outside = np.stack([p[f"exchange.outside.{g}"] for g in prm.GOODS])  # (G, R)
+            w = np.stack([p[f"dynamics.composite.{c}"] for c in prm.CHANNELS])  # (C, R)
+            rates = np.stack([p[f"dynamics.rate.{c}"] for c in prm.CHANNELS])  # (C, R)
+            # pulls that depend on parameters only: shared projects and sanctions, (D, C, R)
+            structural = np.zeros((D, C, R), self.dtype)
             for name, pairs in self._anchor_pairs.items():
-                structural[:, pairs, MILITARY] += (p["dynamics.weight.anchor"] * p[f"anchors.{name}.status"])[:, None]
-            si, sj = self.sanctions[:, self._dyad_i], self.sanctions[:, self._dyad_j]
-            structural[:, :, ECONOMIC] += (p["dynamics.weight.sanctions"][:, None] * np.minimum(si, sj)
-                                           - p["dynamics.weight.exposure"][:, None] * np.abs(si - sj))
+                structural[pairs, MILITARY] += p["dynamics.weight.anchor"] * p[f"anchors.{name}.status"]
+            si, sj = self._sanctions[self._dyad_i], self._sanctions[self._dyad_j]
+            structural[:, ECONOMIC] += (p["dynamics.weight.sanctions"] * np.minimum(si, sj)
+                                        - p["dynamics.weight.exposure"] * np.abs(si - sj))
+            market = (outside[None, :, :] * (1.0 - self._sanctions[:, None, :])).reshape(self.A * G, R)
             self._derived = {
-                "route_threshold": np.ascontiguousarray(thresholds[:, self.route_good]),
-                "half_offer": np.ascontiguousarray(0.5 * self.offers[:, self.route_sup, self.route_good]),
-                "market": (outside[:, None, :] * (1.0 - self.sanctions[:, :, None])).reshape(R, -1),
-                "half_inverse_width": full(0.5 / p["exchange.width"], n),
-                "half_decision_noise": full(0.5 * p["dynamics.noise.decision"], n),
-                "rate": np.take(np.stack([p[f"dynamics.rate.{c}"] for c in prm.CHANNELS], axis=1), self._channel_of_dc, axis=1),
-                "relation_noise": full(p["dynamics.noise.relation"], D * C),
-                "weight_flow": full(p["dynamics.weight.flow"], D * C),
-                "weight_glue": full(p["dynamics.weight.glue"], D),
-                "weight_trust": full(p["dynamics.weight.trust"], D),
-                "trust_rate": full(p["dynamics.trust_rate"], D),
-                "inverse_trust_reference": full(1.0 / p["dynamics.trust_reference"], D),
-                "structural": structural.reshape(R, -1),
-                "composite": (w / np.maximum(w.sum(axis=1), _EPS)[:, None])[:, :, None],  # (R, C, 1)
-                "offers_by_good": np.ascontiguousarray(self.offers.transpose(0, 2, 1)),  # (R, G, A)
+                "route_threshold": thresholds[self.route_good],  # (routes, R)
+                "half_offer": 0.5 * self._offers[self.route_sup, self.route_good],  # (routes, R)
+                "market": market[self._by_need.keys],  # (groups of routes by receiver and good, R)
+                "half_inverse_width": 0.5 / p["exchange.width"],
+                "half_decision_noise": 0.5 * p["dynamics.noise.decision"],
+                "rate": rates[self._channel_of_dc],  # (D*C, R)
+                "relation_noise": p["dynamics.noise.relation"],
+                "weight_flow": p["dynamics.weight.flow"],
+                "weight_glue": p["dynamics.weight.glue"],
+                "weight_trust": p["dynamics.weight.trust"],
+                "trust_rate": p["dynamics.trust_rate"],
+                "inverse_trust_reference": 1.0 / p["dynamics.trust_reference"],
+                "structural": structural.reshape(D * C, R),
+                "composite": w / np.maximum(row_sum(w), _EPS),  # (C, R), weights summing to 1
             }
         return self._derived
 
     def noise(self) -> dict[str, np.ndarray]:
-        """This month's standard normal draws: ``production``, ``launches`` (R,), ``relations``
-        (R, D*C) and ``routes`` (R, routes), each C-contiguous."""
+        """This month's standard normal draws, replicates last: ``production``, ``launches``
+        (R,), ``relations`` (D*C, R) and ``routes`` (routes, R)."""
         if self._noise_month != self.month:
-            z = self.streams.normal(self.month, self._noise_width)
+            z = self.streams.normal(self.month, self._noise_width)  # (width, R) float32
+            z = z.astype(self.dtype, copy=False)
             off = 2 + self.D * C
-            dtype = self.dtype
-            self._noise = {"production": z[:, 0].astype(dtype), "launches": z[:, 1].astype(dtype),
-                           "relations": z[:, 2:off].astype(dtype), "routes": z[:, off:].astype(dtype)}
+            self._noise = {"production": z[0], "launches": z[1], "relations": z[2:off], "routes": z[off:]}
             self._noise_month = self.month
         return self._noise
 
@@ -439,17 +535,19 @@ class GeoModel(mesa.Model):
         (trade); at war the attacker's troops need scales with war intensity and its drone need
         is the import need; the defender's arms need scales with war intensity.
         """
-        hostile = np.matmul(self.hostility_matrix, self.capability_share[:, :, None])[:, :, 0]
-        np.clip(self.insecurity + hostile, 0.0, 1.0, out=self.threat)
-        need = self.needs_base.copy()
-        need[:, :, ARMS] += self.insecurity * self.insecurity_sensitivity[:, None, ARMS]
-        need[:, :, COVER] += self.insecurity * self.insecurity_sensitivity[:, None, COVER]
-        need[:, :, TRADE] += self.sanctions * self.sanctions_sensitivity[:, None, TRADE]
+        hostile = _weighted_sum(self._hostility_matrix, self._capability_share)  # (A, R)
+        np.add(self._insecurity, hostile, out=self._threat)
+        np.clip(self._threat, 0.0, 1.0, out=self._threat)
+        need = self._needs
+        np.copyto(need, self._needs_base)
+        need[:, ARMS] += self._insecurity * self._insecurity_sensitivity[ARMS]
+        need[:, COVER] += self._insecurity * self._insecurity_sensitivity[COVER]
+        need[:, TRADE] += self._sanctions * self._sanctions_sensitivity[TRADE]
         a, d = self.attacker, self.defender
-        need[:, a, TROOPS] = self.needs_base[:, a, TROOPS] * self.war_intensity
-        need[:, a, DRONES] = self.drone_import_need
-        need[:, d, ARMS] *= self.war_intensity
-        np.clip(need, 0.0, 1.0, out=self.needs)
+        need[a, TROOPS] = self._needs_base[a, TROOPS] * self.war_intensity
+        need[a, DRONES] = self.drone_import_need
+        need[d, ARMS] *= self.war_intensity
+        np.clip(need, 0.0, 1.0, out=need)
 
     def exchange(self, noise: bool = True) -> None:
         """Noisy willingness per route, needs shared among suppliers and the world market.
@@ -461,7 +559,7 @@ class GeoModel(mesa.Model):
         """
         R, q = self.R, self._params()
         # logistic(x) = (1 + tanh(x / 2)) / 2, with the halves folded into the parameters
-        z = np.take(self.strength.reshape(R, -1), self._route_dc, axis=1)  # np.take keeps C order
+        z = np.take(self._strength.reshape(-1, R), self._route_dc, axis=0)  # (routes, R)
         z -= q["route_threshold"]
         z *= q["half_inverse_width"]
         if noise:
@@ -469,37 +567,21 @@ class GeoModel(mesa.Model):
         attraction = np.tanh(z, out=z)
         attraction += 1.0
         if len(self._overextends):
-            cut = 1.0 - self.par["exchange.overextension"] * self.war_intensity
-            attraction[:, self._overextends] *= cut[:, None]
+            attraction[self._overextends] *= 1.0 - self.par["exchange.overextension"] * self.war_intensity
         attraction *= q["half_offer"]
-        total = np.bincount(self._bin_group, weights=attraction.ravel(), minlength=R * self.A * G)
-        total = total.astype(self.dtype, copy=False).reshape(R, -1)
+        total = self._by_need(attraction)  # per (receiver, good) that some route serves
         total += q["market"]
         share = np.minimum(1.0, total)
         share /= np.maximum(total, _EPS)
-        flows = np.take(self.needs.reshape(R, -1), self._route_group, axis=1)
+        flows = np.take(self._needs.reshape(-1, R), self._route_group, axis=0)
         flows *= attraction
-        flows *= np.take(share, self._route_group, axis=1)
-        self.flows = flows
-
-    def received(self) -> np.ndarray:
-        """This month's flows summed by (receiver, supplier, channel), the last entry over all
-        channels: shape (R, A, A, C + 1)."""
-        if self._received_of is not self.flows:
-            R, A = self.R, self.A
-            got = np.bincount(self._bin_received, weights=self.flows.ravel(), minlength=R * A * A * (C + 1))
-            got = got.astype(self.dtype, copy=False).reshape(R, A, A, C + 1)
-            got[..., C] = got[..., 0]
-            for c in range(1, C):
-                got[..., C] += got[..., c]
-            self._received = got
-            self._received_of = self.flows
-        return self._received
+        flows *= np.take(share, self._by_need.of_row, axis=0)
+        self._flows = flows
 
     def war_outcomes(self) -> None:
         """Drones imported, launched and stocked; troops deployed; territory."""
         p = self.par
-        self.drones_imported = self.flows[:, self._drones_in].sum(axis=1) * p["war.drones.import_capacity"]
+        self.drones_imported = row_sum(self._flows[self._drones_in]) * p["war.drones.import_capacity"]
         supply = self.drone_stock + self.drones_produced + self.drones_imported
         noise = p["war.drones.noise"]
         wanted = self.drones_demanded * np.exp(noise * self.noise()["launches"] - 0.5 * noise**2)
@@ -507,73 +589,79 @@ class GeoModel(mesa.Model):
         self.drone_stock = supply - self.drones_launched
         scale = p["war.troops.scale"]
         if len(self._troops):  # troops stay with a partner only on troop routes
-            here = self.troops_present[:, self._troops]
-            target = self.flows[:, self._troops] * scale[:, None]
-            self.troops_present[:, self._troops] = here + p["war.troops.deploy_rate"][:, None] * (target - here)
+            here = self._troops_present[self._troops]
+            target = self._flows[self._troops] * scale
+            self._troops_present[self._troops] = here + p["war.troops.deploy_rate"] * (target - here)
         # the attacker's edge: drones launched and foreign troops vs military aid to the defender
         edge = (self.drones_launched / np.maximum(p["war.drones.demand_max"], _EPS)
-                + self.troops_present[:, self._troops_in].sum(axis=1) / np.maximum(scale, _EPS)
-                - self.flows[:, self._aid].sum(axis=1) / np.maximum(self.needs[:, self.defender, ARMS], 0.2))
+                + row_sum(self._troops_present[self._troops_in]) / np.maximum(scale, _EPS)
+                - row_sum(self._flows[self._aid]) / np.maximum(self._needs[self.defender, ARMS], 0.2))
         self.territory = np.clip(self.territory + p["war.territory.rate"] * self.war_intensity * edge, 0.0, 100.0)
+
+    def _drivers(self) -> np.ndarray:
+        """Pull on each relation's target, in logit units, without policy: shape (D, C, R)."""
+        R, q = self.R, self._params()
+        flow = self._by_dyad(self._flows)  # what flowed between the two, both ways, per channel (D*C, R)
+        per_channel = flow.reshape(self.D, C, R)
+        self._dyad_volume = row_sum(np.moveaxis(per_channel, 1, 0))  # all channels, (D, R)
+        hostility = self._hostility_matrix
+        shared = np.minimum(hostility[self._dyad_i], hostility[self._dyad_j])  # (D, A, R): common adversaries
+        glue = _weighted_sum(shared, self._capability_share)  # (D, R)
+        per_dyad = glue * q["weight_glue"]
+        per_dyad += q["weight_trust"] * self._trust
+        flow *= q["weight_flow"]
+        per_channel += per_dyad[:, None, :]
+        flow += q["structural"]  # shared projects (military) and sanctions (economic)
+        return per_channel
 
     def drivers(self) -> np.ndarray:
         """Pull on each relation's target, in logit units, without policy: shape (R, D, C)."""
-        R, D, q = self.R, self.D, self._params()
-        got = self.received().reshape(R, -1)
-        flow = np.take(got, self._received_ij, axis=1)  # what flowed between the two, both ways, per channel
-        flow += np.take(got, self._received_ji, axis=1)
-        self._dyad_volume = np.take(got, self._volume_ij, axis=1) + np.take(got, self._volume_ji, axis=1)
-        hostility = self.hostility_matrix.reshape(R, -1)
-        shared = np.minimum(np.take(hostility, self._hostility_i, axis=1),
-                            np.take(hostility, self._hostility_j, axis=1)).reshape(R, D, -1)
-        glue = np.matmul(shared, self.capability_share[:, :, None])[:, :, 0]  # (R, D)
-        per_dyad = glue * q["weight_glue"]
-        per_dyad += q["weight_trust"] * self.trust
-        flow *= q["weight_flow"]
-        flow += np.take(per_dyad, self._dyad_of_dc, axis=1)
-        flow += q["structural"]  # shared projects (military) and sanctions (economic)
-        return flow.reshape(R, D, C)
+        return np.moveaxis(self._drivers(), -1, 0)
 
     def update_relations(self) -> None:
         """strength += rate_c x (tanh(offset + policy + drivers) - strength) + noise; trust follows delivery."""
-        R, D, q = self.R, self.D, self._params()
-        x = self.drivers()
-        x += self.offset
-        x += self.policy
-        change = np.tanh(x, out=x).reshape(R, -1)  # the target
-        strength = self.strength.reshape(R, -1)
+        R, q = self.R, self._params()
+        x = self._drivers()
+        x += self._offset
+        x += self._policy
+        change = np.tanh(x, out=x).reshape(-1, R)  # the target
+        strength = self._strength.reshape(-1, R)
         change -= strength
         change *= q["rate"]
         change += q["relation_noise"] * self.noise()["relations"]
         change += strength
-        self.strength = np.clip(change, -1.0, 1.0, out=change).reshape(R, D, C)
+        self._strength = np.clip(change, -1.0, 1.0, out=change).reshape(self.D, C, R)
         delivered = self._dyad_volume * q["inverse_trust_reference"]
         np.minimum(delivered, 1.0, out=delivered)
-        delivered -= self.trust
+        delivered -= self._trust
         delivered *= q["trust_rate"]
-        self.trust += delivered
+        self._trust += delivered
         self._update_hostility()
 
     def _update_hostility(self) -> None:
-        hostility = np.maximum(0.0, -self.composite())
-        self.hostility_matrix[:, self._dyad_i, self._dyad_j] = hostility
-        self.hostility_matrix[:, self._dyad_j, self._dyad_i] = hostility
+        hostility = np.maximum(0.0, -self._composite())
+        self._hostility_matrix[self._dyad_i, self._dyad_j] = hostility
+        self._hostility_matrix[self._dyad_j, self._dyad_i] = hostility
 
     def _perception_inputs(self) -> None:
         """Capability shares and need sensitivities (parameters that events may change)."""
         self._perceived = True
-        self.capability_share = self.cinc / np.maximum(self.cinc.sum(axis=1, keepdims=True), _EPS)
-        sens = np.zeros((self.R, G), self.dtype)
-        sens[:, ARMS] = self.par["exchange.insecurity_sensitivity.arms"]
-        sens[:, COVER] = self.par["exchange.insecurity_sensitivity.cover"]
-        self.insecurity_sensitivity = sens
-        sens = np.zeros((self.R, G), self.dtype)
-        sens[:, TRADE] = self.par["exchange.sanctions_sensitivity.trade"]
-        self.sanctions_sensitivity = sens
+        self._capability_share = self._cinc / np.maximum(row_sum(self._cinc), _EPS)
+        sens = np.zeros((G, self.R), self.dtype)
+        sens[ARMS] = self.par["exchange.insecurity_sensitivity.arms"]
+        sens[COVER] = self.par["exchange.insecurity_sensitivity.cover"]
+        self._insecurity_sensitivity = sens
+        sens = np.zeros((G, self.R), self.dtype)
+        sens[TRADE] = self.par["exchange.sanctions_sensitivity.trade"]
+        self._sanctions_sensitivity = sens
+
+    def _composite(self) -> np.ndarray:
+        """Weighted mean of the three channels, shape (D, R)."""
+        return _weighted_sum(self._strength, self._params()["composite"])
 
     def composite(self) -> np.ndarray:
         """Weighted mean of the three channels, shape (R, D)."""
-        return np.matmul(self.strength, self._params()["composite"])[:, :, 0]
+        return self._composite().T
 
     def measure(self) -> None:
         """Dependence of each state on each partner per channel, and demand for partnership.
@@ -582,17 +670,20 @@ class GeoModel(mesa.Model):
         demand[i, j]        = threat_i x (sum_g need_ig x offer_jg) / (sum_g need_ig)   (0–1)
         """
         R, A = self.R, self.A
-        need = np.bincount(self._bin_need, weights=self.needs.ravel(), minlength=R * A * (C + 1))
-        need = need.astype(self.dtype, copy=False).reshape(R, A, C + 1)
-        need[..., C] = need[..., 0]
-        for c in range(1, C):
-            need[..., C] += need[..., c]
+        need = np.empty((A, C + 1, R), self.dtype)  # each state's needs by channel, and in all
+        for c, goods in enumerate(GOODS_OF_CHANNEL):
+            need[:, c] = row_sum(np.moveaxis(self._needs[:, goods], 1, 0))
+        need[:, C] = row_sum(np.moveaxis(need[:, :C], 1, 0))
         np.maximum(need, _EPS, out=need)
-        dependence = self.dependence.reshape(R, -1)
-        np.divide(self.received().reshape(R, -1), np.take(need.reshape(R, -1), self._need_of_dependence, axis=1),
-                  out=dependence)
+        need = need.reshape(-1, R)
+        link = self._by_link(self._flows)  # what each state got from each partner on each channel
+        dependence = self._dependence.reshape(-1, R)  # pairs with no route stay 0
+        dependence[self._dependence_link] = link / need[self._need_of_link]
+        dependence[self._dependence_pair] = self._by_pair(link) / need[self._need_of_pair]
         np.clip(dependence, 0.0, 1.0, out=dependence)
-        cover = np.matmul(self.needs, self._params()["offers_by_good"])  # (R, A, A): sum_g need_ig x offer_jg
-        cover *= (self.threat / need[..., C])[:, :, None]
-        cover.reshape(R, -1)[:, ::A + 1] = 0.0  # no demand for partnership with oneself
-        self.demand = np.clip(cover, 0.0, 1.0, out=cover)
+        cover = np.zeros((A, A, R), self.dtype)  # sum_g need_ig x offer_jg
+        for g in range(G):
+            cover += self._needs[:, None, g] * self._offers[None, :, g]
+        cover *= (self._threat / need[C::C + 1])[:, None, :]
+        cover[np.arange(A), np.arange(A)] = 0.0  # no demand for partnership with oneself
+        self._demand = np.clip(cover, 0.0, 1.0, out=cover)

@@ -21,6 +21,7 @@ from . import parameters as prm
 from .analysis.landscape import alignment
 from .calendar import month_range
 from .errors import ConfigError
+from .model import row_sum
 
 CHANNELS4 = (*prm.CHANNELS, "composite")
 
@@ -63,68 +64,85 @@ def shapes(model) -> dict[str, tuple[int, ...]]:
     return {name: tuple(size[d] for d in dims) for name, (dims, *_rest) in VARIABLES.items()}
 
 
-class Recorder:
-    """Copies the model's state into arrays of shape (months, R, ...), one month at a time.
+def storage(model, months: int, replicates: int | None = None) -> dict[str, np.ndarray]:
+    """Zeroed float32 arrays for every variable, laid out (time, ..., replicate): replicates last,
+    as the model holds them (:func:`replicates_first` gives the labelled order)."""
+    n = model.R if replicates is None else replicates
+    return {name: np.zeros((months, *shape, n), dtype=np.float32) for name, shape in shapes(model).items()}
 
-    ``out`` may give the arrays to write into (e.g. this chunk's slice of the ensemble's
-    arrays); by default they are allocated here.
+
+def replicates_first(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Views of (time, ..., replicate) arrays in the labelled order (time, replicate, ...)."""
+    return {name: np.moveaxis(array, -1, 1) for name, array in data.items()}
+
+
+class Recorder:
+    """Copies the model's state into arrays of shape (months, ..., R), one month at a time.
+
+    ``out`` may give the arrays to write into (e.g. this chunk's columns of the ensemble's
+    arrays, see :func:`storage`); by default they are allocated here. ``data`` gives them with
+    replicates first, as the Dataset labels them.
     """
 
     def __init__(self, model, months: int, out: dict[str, np.ndarray] | None = None):
         self.model = model
-        if out is None:
-            out = {name: np.zeros((months, model.R, *shape), dtype=np.float32) for name, shape in shapes(model).items()}
-        self.data = out
+        self.out = storage(model, months) if out is None else out
         self.troop_routes = [(sup, np.flatnonzero(model.route_troops & (model.route_sup == sup)))
                              for sup in range(model.A)]
         self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
 
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        """The recorded arrays, shape (months, R, ...)."""
+        return replicates_first(self.out)
+
     def current(self, name: str) -> np.ndarray:
-        """The model's value of one variable this month, shape (R, ...)."""
+        """The model's value of one variable this month, shape (..., R) (replicates last)."""
         m = self.model
         if name == "strength":
-            both = np.concatenate([m.strength.reshape(m.R, -1), m.composite()], axis=1)
-            return np.take(both, m._strength4, axis=1).reshape(m.R, m.D, 4)
-        direct = {"trust": m.trust, "dependence": m.dependence, "demand": m.demand, "threat": m.threat,
-                  "needs": m.needs, "insecurity": m.insecurity, "sanctions": m.sanctions, "flow": m.flows,
+            return np.concatenate([m._strength, m._composite()[:, None, :]], axis=1)
+        direct = {"trust": m._trust, "dependence": m._dependence, "demand": m._demand, "threat": m._threat,
+                  "needs": m._needs, "insecurity": m._insecurity, "sanctions": m._sanctions, "flow": m._flows,
                   "war_intensity": m.war_intensity, "territory": m.territory}
         if name in direct:
             return direct[name]
-        out = np.zeros((m.R, *shapes(m)[name]))
+        if name in ("bloc", "balance"):
+            bloc, balance = alignment(m._composite().T, m._cinc.T, m.dyad_pairs)
+            return bloc.T if name == "bloc" else balance
+        out = np.zeros((*shapes(m)[name], m.R), m.dtype)
+        self._fill(name, out)
+        return out
+
+    def _fill(self, name: str, out: np.ndarray) -> None:
+        """Write a variable that the model does not hold as one array into ``out`` (..., R)."""
+        m = self.model
         a = m.attacker
         if name == "drone_import_share":
             new = m.drones_produced + m.drones_imported
-            out[:, a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
+            out[a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
         elif name == "troops_sent":
             for sup, routes in self.troop_routes:
-                out[:, sup] = m.troops_present[:, routes].sum(axis=1)
+                out[sup] = row_sum(m._troops_present[routes])
         elif name == "anchor_status":
             for k, anchor in enumerate(m.anchors):
-                out[:, k] = m.par[f"anchors.{anchor}.status"]
-        elif name in ("bloc", "balance"):
-            bloc, balance = alignment(m.composite(), m.cinc, m.dyad_pairs)
-            return bloc if name == "bloc" else balance
+                out[k] = m.par[f"anchors.{anchor}.status"]
         else:  # the attacker's drones
-            out[:, a] = getattr(m, name)
-        return out
+            out[a] = getattr(m, name)
 
     def record(self, t: int) -> None:
-        m, out = self.model, self.data
-        out["strength"][t] = self.current("strength")
-        for name in ("trust", "dependence", "demand", "threat", "needs", "insecurity", "sanctions", "war_intensity",
-                     "territory"):
+        m, out = self.model, self.out
+        out["strength"][t, :, :-1] = m._strength
+        composite = m._composite()
+        out["strength"][t, :, -1] = composite
+        for name in ("trust", "dependence", "demand", "threat", "needs", "insecurity", "sanctions", "flow",
+                     "war_intensity", "territory"):
             out[name][t] = self.current(name)
-        out["flow"][t] = m.flows
-        a = m.attacker
-        for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock"):
-            out[name][t, :, a] = getattr(m, name)
-        new = m.drones_produced + m.drones_imported
-        out["drone_import_share"][t, :, a] = np.where(new > 0, m.drones_imported / np.maximum(new, 1e-12), 0.0)
-        for sup, routes in self.troop_routes:
-            out["troops_sent"][t, :, sup] = m.troops_present[:, routes].sum(axis=1)
-        for k, name in enumerate(m.anchors):
-            out["anchor_status"][t, :, k] = m.par[f"anchors.{name}.status"]
-        out["bloc"][t], out["balance"][t] = alignment(m.composite(), m.cinc, m.dyad_pairs)
+        for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock",
+                     "drone_import_share", "troops_sent", "anchor_status"):
+            self._fill(name, out[name][t])
+        bloc, balance = alignment(composite.T, m._cinc.T, m.dyad_pairs)
+        out["bloc"][t] = bloc.T
+        out["balance"][t] = balance
 
     def dataset(self, settings, attrs: dict) -> xr.Dataset:
         return dataset(self.data, settings, self.model.routes, self.model.anchors, attrs)
@@ -158,7 +176,8 @@ def attributes(name: str) -> dict:
 
 
 def dataset(data: dict[str, np.ndarray], settings, routes, anchors, attrs: dict, replicates=None) -> xr.Dataset:
-    """The results Dataset of full trajectories ``data[name]`` of shape (time, replicate, ...)."""
+    """The results Dataset of full trajectories ``data[name]`` of shape (time, replicate, ...)
+    (views such as :func:`replicates_first` gives are kept as they are, not copied)."""
     n = next(iter(data.values())).shape[1]
     coords = coordinates(settings, routes, anchors, np.arange(n) if replicates is None else replicates)
     data_vars = {name: (("time", "replicate", *VARIABLES[name][0]), data[name], attributes(name)) for name in VARIABLES}

@@ -9,7 +9,7 @@ import sim
 from sim import ConfigError
 from sim import parameters as prm
 from sim.config import compose, validate
-from sim.ensemble import chunks, histogram_quantiles, parameter_draws
+from sim.ensemble import balanced_chunks, chunks, histogram_quantiles, parameter_draws
 from sim.model import GeoModel
 from sim.results import Recorder
 from sim.scenario import Event, realise
@@ -45,6 +45,19 @@ def test_chunks_are_whole_blocks():
     assert chunks(10, 8, 4) == [(0, 8), (8, 2)]
     assert chunks(3, 100, 4) == [(0, 3)]
     assert sum(c for _, c in chunks(1_000_003, 4000, 1000)) == 1_000_003
+
+
+@pytest.mark.parametrize(("n", "chunk", "block", "workers"), [(10_000, 4000, 1000, 2), (1_000_003, 4000, 1000, 2),
+                                                              (10, 3, 4, 2), (5, 4000, 1000, 2), (70_000, 4000, 1000, 3)])
+def test_chunks_for_workers_are_balanced_whole_blocks(n, chunk, block, workers):
+    plan = balanced_chunks(n, chunk, block, workers)
+    assert [f for f, _ in plan] == list(np.cumsum([0] + [c for _, c in plan])[:-1]) and sum(c for _, c in plan) == n
+    assert all(f % block == 0 for f, _ in plan) and all(c <= -(-chunk // block) * block for _, c in plan)
+    blocks = [-(-c // block) for _, c in plan]
+    assert max(blocks) - min(blocks) <= 1 and blocks == sorted(blocks, reverse=True)
+    if len(plan) >= 2 * workers:  # every worker gets the same number of chunks
+        assert len(plan) % workers == 0
+    assert balanced_chunks(10_000, 4000, 1000, 2) == [(0, 3000), (3000, 3000), (6000, 2000), (8000, 2000)]
 
 
 def test_results_do_not_depend_on_chunk_size_or_workers(uncertain):

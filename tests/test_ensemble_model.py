@@ -7,6 +7,7 @@ import pytest
 
 from sim.config import compose, validate
 from sim.model import GeoModel
+from sim.parameters import GOODS
 
 
 @pytest.mark.parametrize("scenario", ["baseline", "combined"])
@@ -32,14 +33,30 @@ def test_noise_of_a_month_is_drawn_once_and_shared_by_the_rules():
     assert m.noise() is first  # calling the rules outside step() reuses this month's numbers
     m.step()
     assert m.noise() is not first
-    assert first["routes"].shape == (5, m.n_routes) and first["relations"].shape == (5, m.D * 3)
+    assert first["routes"].shape == (m.n_routes, 5) and first["relations"].shape == (m.D * 3, 5)  # replicates last
 
 
-def test_model_arrays_are_c_contiguous():
-    # the step relies on contiguous operands (numpy is slow on tiny strided loops)
+def test_model_arrays_keep_replicates_last_and_contiguous():
+    # the step relies on contiguous rows of R numbers (numpy is slow on tiny strided loops)
     m = GeoModel(validate(compose([])), 7, rng=0)
     m.step()
     for name in ("strength", "flows", "dependence", "demand", "needs", "trust", "threat", "hostility_matrix"):
-        assert getattr(m, name).flags["C_CONTIGUOUS"], name
+        internal = getattr(m, f"_{name}")
+        assert internal.flags["C_CONTIGUOUS"] and internal.shape[-1] == 7, name
+        public = getattr(m, name)  # the same data, replicates first
+        assert public.shape[0] == 7 and np.shares_memory(public, internal), name
     for name, array in m._params().items():
-        assert array.flags["C_CONTIGUOUS"], name
+        assert array.flags["C_CONTIGUOUS"] and array.shape[-1] == 7, name
+    with pytest.raises(AttributeError, match="_strength"):
+        m.strength = m.strength.copy()
+
+
+def test_routes_that_can_never_carry_anything_are_left_out():
+    def routes(*overrides):
+        m = GeoModel(validate(compose(list(overrides))), 2, rng=0)
+        return {(m.actor_keys[s], m.actor_keys[r], GOODS[g]) for s, r, g in m.routes}
+
+    default = routes()
+    assert {("iran", "russia", "drones"), ("north_korea", "russia", "troops"), ("russia", "iran", "arms")} <= default
+    assert ("iran", "ukraine", "drones") not in default  # Ukraine has no need for drones from abroad
+    assert ("iran", "ukraine", "drones") in routes("actors.ukraine.needs.drones=0.2")

@@ -127,6 +127,24 @@ def test_simulation_alignment_two_camps():
     assert balance.tolist() == [0.0]
 
 
+def test_simulation_alignment_is_the_global_minimum_of_the_energy():
+    """The per-dyad shortcut picks the configuration of lowest E (landscape.energies) and counts
+    balanced triads from the signs of the affinity matrix, for random relations and sizes."""
+    rng = np.random.default_rng(5)
+    n = 5
+    pairs = list(itertools.combinations(range(n), 2))
+    composite = rng.uniform(-1, 1, (300, len(pairs)))
+    composite[:20, :3] = 0.0  # zero relations count as positive
+    size = rng.uniform(0.01, 0.5, (300, n))
+    blocs, balance = landscape.alignment(composite, size, pairs)
+    aff = landscape.affinity_matrix(composite, pairs, n)
+    configs = landscape.configurations(n)
+    expected = configs[np.argmin(landscape.energies(configs, size, aff), axis=-1)]
+    np.testing.assert_array_equal(blocs, expected)
+    np.testing.assert_array_equal(balance, landscape.balance_index(aff))
+    assert 0.0 < balance.mean() < 1.0
+
+
 def test_results_carry_blocs_and_balance_from_the_documented_mapping():
     """bloc/balance in the results equal a brute force on composite strengths and capability shares."""
     import sim

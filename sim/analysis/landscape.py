@@ -138,13 +138,55 @@ def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[i
     composite = np.asarray(composite, dtype=float)
     capability = np.asarray(capability, dtype=float)
     n = capability.shape[-1]
-    aff = affinity_matrix(composite, pairs, n)
-    if n <= EXACT_STATES:
-        configs = configurations(n)
-        blocs = configs[np.argmin(energies(configs, capability, aff), axis=-1)]
-    else:
-        blocs = _descend(capability[..., :, None] * capability[..., None, :] * aff)
-    return blocs, balance_index(aff)
+    if n > EXACT_STATES:
+        aff = affinity_matrix(composite, pairs, n)
+        return _descend(capability[..., :, None] * capability[..., None, :] * aff), balance_index(aff)
+    lead = composite.shape[:-1]
+    blocs, balance = alignment_rows(composite.reshape(-1, composite.shape[-1]).T,
+                                    capability.reshape(-1, n).T, pairs)
+    return blocs.T.reshape(*lead, n), balance.reshape(lead)
+
+
+def alignment_rows(composite: np.ndarray, capability: np.ndarray,
+                   pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`alignment` for arrays with the replicates last, as the model holds them.
+
+    composite (D, R), capability (A, R) with A <= :data:`EXACT_STATES`; returns blocs (A, R)
+    and balance (R,). Works per dyad: the energy of a configuration is the sum of
+    ``s_i s_j a_ij`` over the dyads it splits (half of ``E``, the same minima), added row by row.
+    """
+    n = capability.shape[0]
+    configs = configurations(n)  # (K, n)
+    i = np.array([a for a, _ in pairs], dtype=np.intp)
+    j = np.array([b for _, b in pairs], dtype=np.intp)
+    w = capability[i] * capability[j] * composite  # (D, R)
+    apart = configs[:, i] != configs[:, j]  # (K, D): the dyads each configuration splits
+    best = np.zeros(w.shape[1:], dtype=np.intp)
+    lowest = None
+    for k in range(len(configs)):
+        energy = np.zeros(w.shape[1:])
+        for d in np.flatnonzero(apart[k]):  # row by row: the same sums for any number of replicates
+            energy += w[d]
+        if lowest is None:
+            lowest = energy
+            continue
+        lower = energy < lowest  # strictly: ties keep the first configuration, as argmin does
+        best[lower] = k
+        np.minimum(lowest, energy, out=lowest)
+    blocs = np.take(configs.T, best, axis=1)  # (n, R)
+    dyad = {frozenset(p): d for d, p in enumerate(pairs)}
+    negative = composite < 0
+    triads = [[dyad.get(frozenset(e)) for e in ((a, b), (b, c), (a, c))] for a, b, c in itertools.combinations(range(n), 3)]
+    if not triads:
+        return blocs, np.ones(w.shape[1:])
+    balanced = np.zeros(w.shape[1:])
+    for triad in triads:
+        odd = np.zeros(w.shape[1:], dtype=bool)
+        for d in triad:
+            if d is not None:  # a pair that is not a dyad has no relation: counts as positive
+                odd ^= negative[d]
+        balanced += ~odd
+    return blocs, balanced / len(triads)
 
 
 def _descend(w: np.ndarray) -> np.ndarray:
