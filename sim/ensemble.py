@@ -31,13 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from . import parameters as prm
 from .config import Settings
 from .errors import ConfigError
 from .model import GeoModel
 from .results import CHANNELS4, VARIABLES, Recorder, attributes, dataset, provenance, replicates_first, shapes, storage
+from .scenario import yaml_text
 
 BINS = 100
 """Regular histogram bins per month and element in summary mode (plus under- and overflow)."""
@@ -355,7 +355,7 @@ def _dataset(data, settings, probe, replicates) -> xr.Dataset:
         "scenario": settings.scenario.name,
         "scenario_description": settings.scenario.description,
         "scenario_yaml": settings.scenario.to_yaml(),
-        "config": yaml.safe_dump(settings.config, sort_keys=False, allow_unicode=True),
+        "config": yaml_text(settings.config),
         "seed": int(settings["seed"]),
         **provenance(),
     }

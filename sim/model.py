@@ -322,6 +322,7 @@ class GeoModel(mesa.Model):
         may_offer, may_need = may("offers"), may("needs")
         may_need[:, sorted(_ALWAYS_NEEDED)] = True
         may_need[self.actor_keys.index(v["war.attacker"]), DRONES] = True
+        self.may_need = may_need  # (A, G): needs that are zero in every month where False
         routes = [(s, r, g) for s in range(self.A) for r in range(self.A) for g in range(G)
                   if s != r and may_offer[s, g] and may_need[r, g]]
         self.routes = routes

@@ -240,10 +240,13 @@ RUN = {
                         "replicate draws, chunk size and workers never do"),
     "ensemble.chunk": P(4000, "replicates", 1, 10_000_000, f"{_A}: 2,000-4,000 ran fastest per replicate-month (docs/ensembles.md)",
                         "replicates per model instance (rounded up to whole blocks); bounds working memory"),
-    "ensemble.precision": Param("float64", "text", source=f"{_A}: exact arithmetic by default",
-                                doc="arithmetic of the model's arrays: float32 halves memory traffic and runs faster; "
-                                    "the numbers differ from float64 in the last digits (statistically the same)",
-                                kind="str", choices=("float64", "float32")),
+    "ensemble.precision": Param("float32", "text",
+                                source=f"{_A}: results are stored and the monthly noise is drawn in float32, so "
+                                       "float64 arithmetic adds digits the outputs do not keep; float32 halves the "
+                                       "memory traffic and the step's cost (docs/ensembles.md)",
+                                doc="arithmetic of the model's arrays: float64 for checks of the equations by hand; "
+                                    "the numbers differ in the last digits (statistically the same)",
+                                kind="str", choices=("float32", "float64")),
     "ensemble.workers": P(1, "processes", 0, 256, f"{_A}: one process unless asked",
                           "worker processes for the chunks (joblib); 0 = one per CPU core"),
     "ensemble.summary_variables": Param(["strength", "trust", "threat", "territory", "war_intensity",

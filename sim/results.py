@@ -68,7 +68,10 @@ def storage(model, months: int, replicates: int | None = None) -> dict[str, np.n
     """Zeroed float32 arrays for every variable, laid out (time, ..., replicate): replicates last,
     as the model holds them (:func:`replicates_first` gives the labelled order)."""
     n = model.R if replicates is None else replicates
-    return {name: np.zeros((months, *shape, n), dtype=np.float32) for name, shape in shapes(model).items()}
+    out = {name: np.empty((months, *shape, n), dtype=np.float32) for name, shape in shapes(model).items()}
+    for array in out.values():
+        array.fill(0.0)
+    return out
 
 
 def replicates_first(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -90,6 +93,15 @@ class Recorder:
         self.troop_routes = [(sup, np.flatnonzero(model.route_troops & (model.route_sup == sup)))
                              for sup in range(model.A)]
         self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
+        # elements that can be non-zero (the others are never written: the arrays start at zero,
+        # and in shared memory the pages of such rows are never even allocated)
+        A, C1 = model.A, len(CHANNELS4)
+        rows = np.concatenate([model._dependence_link, model._dependence_pair])
+        self.sparse = {
+            "dependence": np.unravel_index(np.sort(rows), (A, A, C1)),
+            "needs": np.nonzero(model.may_need),
+            "demand": np.nonzero(~np.eye(A, dtype=bool)),
+        }
 
     @property
     def data(self) -> dict[str, np.ndarray]:
@@ -134,9 +146,10 @@ class Recorder:
         out["strength"][t, :, :-1] = m._strength
         composite = m._composite()
         out["strength"][t, :, -1] = composite
-        for name in ("trust", "dependence", "demand", "threat", "needs", "insecurity", "sanctions", "flow",
-                     "war_intensity", "territory"):
+        for name in ("trust", "threat", "insecurity", "sanctions", "flow", "war_intensity", "territory"):
             out[name][t] = self.current(name)
+        for name, index in self.sparse.items():
+            out[name][t][index] = self.current(name)[index]
         for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock",
                      "drone_import_share", "troops_sent", "anchor_status"):
             self._fill(name, out[name][t])

@@ -174,7 +174,14 @@ class Scenario:
             "sources": self.sources,
             "events": [written(ev) for ev in self.events],
         }
-        return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        return yaml_text(doc)
+
+
+def yaml_text(doc) -> str:
+    """``doc`` as YAML text for embedding in results: safe types, keys in order, libyaml's
+    emitter when PyYAML has it (ten times faster than the pure-Python one)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, allow_unicode=True)
 
 
 def presets_dir() -> Path:

@@ -8,7 +8,8 @@ from sim.model import GeoModel, _sigmoid
 
 from .conftest import make_settings
 
-QUIET = ("dynamics.noise.relation=0", "dynamics.noise.decision=0", "war.drones.noise=0")
+QUIET = ("dynamics.noise.relation=0", "dynamics.noise.decision=0", "war.drones.noise=0",
+         "ensemble.precision=float64")  # hand checks of the equations, to float64 rounding
 
 
 def model(*overrides, replicates=1, seed=0):

@@ -263,8 +263,12 @@ def test_no_progress_output_off_a_terminal(capsys):
 
 def test_float32_precision_is_a_faithful_approximation():
     common = ["ensemble.replicates=200", "ensemble.block=50"]
-    f64 = sim.run(settings(*common))
+    f64 = sim.run(settings(*common, "ensemble.precision=float64"))
+    model = GeoModel(settings(*common, "ensemble.precision=float64"), 3, rng=0)
+    model.step()
+    assert model.strength.dtype == np.float64 and model.flows.dtype == np.float64
     f32 = sim.run(settings(*common, "ensemble.precision=float32", "ensemble.chunk=50"))
+    assert same(f32, sim.run(settings(*common, "ensemble.chunk=200")))  # float32 is the default
     model = GeoModel(settings(*common, "ensemble.precision=float32"), 3, rng=0)
     model.step()
     for name in ("strength", "flows", "dependence", "demand", "needs", "trust", "threat", "drone_stock"):

@@ -60,3 +60,20 @@ def test_routes_that_can_never_carry_anything_are_left_out():
     assert {("iran", "russia", "drones"), ("north_korea", "russia", "troops"), ("russia", "iran", "arms")} <= default
     assert ("iran", "ukraine", "drones") not in default  # Ukraine has no need for drones from abroad
     assert ("iran", "ukraine", "drones") in routes("actors.ukraine.needs.drones=0.2")
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "combined"])
+def test_the_recorder_skips_only_elements_that_stay_zero(scenario):
+    # full mode writes dependence, needs and demand only where they can be non-zero; the rest
+    # must really be zero in every month, also with parameters drawn per replicate
+    from sim.results import Recorder
+
+    s = validate(compose([f"scenario={scenario}", "ensemble.sample_parameters=true"]))
+    m = GeoModel(s, 40, rng=7)
+    recorder = Recorder(m, s.months)
+    for t in range(s.months):
+        m.step()
+        recorder.record(t)
+        for name in recorder.sparse:
+            np.testing.assert_array_equal(recorder.out[name][t], recorder.current(name), err_msg=f"{name}, month {t}")
+    assert all(len(index[0]) < recorder.current(name)[..., 0].size for name, index in recorder.sparse.items())
