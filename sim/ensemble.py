@@ -59,12 +59,13 @@ def chunks(replicates: int, chunk: int, block: int) -> list[tuple[int, int]]:
 
 def balanced_chunks(replicates: int, chunk: int, block: int, workers: int) -> list[tuple[int, int]]:
     """Chunks for ``workers`` processes: whole blocks, at most ``chunk`` replicates (rounded up
-    to blocks) each, at least two per worker, their number a multiple of ``workers`` where the
-    blocks allow, sizes differing by at most one block, largest first (so that the workers,
-    taking chunks in order, finish together)."""
+    to blocks) each, at least four per process (processes differ in speed: this one writes to
+    its own memory, workers to shared memory), their number a multiple of ``workers`` where
+    the blocks allow, sizes differing by at most one block, largest first (so that the
+    processes, taking chunks in order, finish together)."""
     n_blocks = -(-replicates // block)
     per_chunk = max(1, -(-chunk // block))
-    count = max(-(-n_blocks // per_chunk), 2 * workers)
+    count = max(-(-n_blocks // per_chunk), 4 * workers)
     count = min(n_blocks, -(-count // workers) * workers)
     out, first = [], 0
     for blocks in np.array_split(np.arange(n_blocks), count):
@@ -154,7 +155,34 @@ def _release_memory(model: GeoModel) -> None:
         pass
 
 
+_MALLOC_TUNED = False
+
+
+def _keep_freed_memory() -> None:
+    """Let this process keep freed memory for reuse (glibc; once per process).
+
+    Each month allocates and frees temporaries of about a megabyte. By default glibc hands
+    such memory back to the OS as soon as a few megabytes are free, and the next month takes
+    new pages, each with a page fault (several microseconds on a virtual machine); raising the
+    trim threshold to 256 MiB keeps them. ``_release_memory`` still returns everything after
+    each chunk.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the heap
+        libc.mallopt(-1, 256 * 2**20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def _model(settings: Settings, first: int, count: int, param_values: dict) -> GeoModel:
+    _keep_freed_memory()
     return GeoModel(settings, count, rng=_seed(settings), first=first, param_values=param_values)
 
 
@@ -251,19 +279,70 @@ def _crossing_spec(settings: Settings, model: GeoModel):
 # Driving the chunks
 # --------------------------------------------------------------------------------------------
 
-def _execute(tasks: list[tuple], workers: int, progress):
-    """Run ``(function, args...)`` tasks, in order; yield their results as they come."""
+def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | None = None,
+             ran_remotely: set | None = None):
+    """Run ``(function, args...)`` tasks; yield their results in task order.
+
+    With ``workers`` > 1 this process runs tasks too, alongside ``workers - 1`` worker
+    processes (loky); whoever is free takes the next task, so a faster process simply does
+    more of them. ``remote`` gives the variant of each task a worker runs (full mode: writing
+    into shared memory instead of this process's arrays); the numbers of the tasks workers ran
+    go into ``ran_remotely``. Results are yielded in task order whoever ran them, so what is
+    merged from them does not depend on the timing.
+    """
     if workers == 1:
         for fn, *args in tasks:
             result = fn(*args)
             progress.update(result.count)
             yield result
         return
-    from joblib import Parallel, delayed
+    import threading
+    from collections import deque
 
-    parallel = Parallel(n_jobs=workers, return_as="generator")
-    for result in parallel(delayed(fn)(*args) for fn, *args in tasks):
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=workers - 1)
+    queue, lock = deque(range(len(tasks))), threading.Lock()
+    done: dict[int, object] = {}
+    failures: list[BaseException] = []
+
+    def take():
+        with lock:
+            return queue.popleft() if queue and not failures else None
+
+    def feed():  # one thread per worker process: hand it the next task, wait (without the GIL)
+        while (i := take()) is not None:
+            fn, *args = (remote or tasks)[i]
+            try:
+                done[i] = executor.submit(fn, *args).result()
+            except BaseException as exc:  # re-raised in this thread below
+                failures.append(exc)
+                return
+            if ran_remotely is not None:
+                ran_remotely.add(i)
+
+    feeders = [threading.Thread(target=feed, daemon=True) for _ in range(workers - 1)]
+    for thread in feeders:
+        thread.start()
+    emitted = 0
+    try:
+        while (i := take()) is not None:
+            fn, *args = tasks[i]
+            done[i] = fn(*args)
+            while emitted in done:
+                result = done.pop(emitted)
+                progress.update(result.count)
+                emitted += 1
+                yield result
+    finally:
+        for thread in feeders:
+            thread.join()
+    if failures:
+        raise failures[0]
+    while emitted < len(tasks):
+        result = done.pop(emitted)
         progress.update(result.count)
+        emitted += 1
         yield result
 
 
@@ -280,7 +359,7 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     n, block = settings["ensemble.replicates"], settings["ensemble.block"]
     plan = chunks(n, settings["ensemble.chunk"], block)
     workers = worker_count(settings, len(plan))
-    if workers > 1:  # at least two chunks per worker, so that no worker waits long for the last one
+    if workers > 1:  # several chunks per process, so that none waits long for the last one
         plan = balanced_chunks(n, settings["ensemble.chunk"], block, workers)
     probe = _model(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
     if settings["ensemble.mode"] == "full":
@@ -313,26 +392,33 @@ def _check_memory(settings: Settings, probe: GeoModel) -> None:
 
 
 def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
+    """Full trajectories. This process writes its chunks straight into the result arrays;
+    worker processes write theirs into arrays in shared memory (/dev/shm), copied over at the
+    end (shared pages cost several times more to allocate than this process's own)."""
     n, months = settings["ensemble.replicates"], settings.months
-    shared = None
-    if workers == 1:
-        data = storage(probe, months, n)
-        out = data
-    else:  # workers write their rows straight into arrays in shared memory
+    data = storage(probe, months, n)
+    shared, paths, mapped = None, None, {}
+    if workers > 1:
         shared = tempfile.mkdtemp(prefix="geosim-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        out, data = {}, {}
-        for name, shape in shapes(probe).items():
-            out[name] = os.path.join(shared, f"{name}.npy")
-            data[name] = np.lib.format.open_memmap(out[name], mode="w+", dtype=np.float32, shape=(months, *shape, n))
-    sampled, events = {}, {}
+        paths = {}
+        for name, shape in shapes(probe).items():  # pages are allocated only where a worker writes
+            paths[name] = os.path.join(shared, f"{name}.npy")
+            mapped[name] = np.lib.format.open_memmap(paths[name], mode="w+", dtype=np.float32, shape=(months, *shape, n))
+    sampled, events, remotely = {}, {}, set()
     try:
         with _progress(settings, n) as bar:
-            tasks = [(_full_chunk, settings, first, count, _slice(values, first, count), out) for first, count in plan]
-            for result in _execute(tasks, workers, bar):
+            local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
+            remote = [(fn, *args[:-1], paths) for fn, *args in local] if paths else None
+            for result in _execute(local, workers, bar, remote, remotely):
                 _collect(result, sampled, events, n)
+        for k in sorted(remotely):
+            first, count = plan[k]
+            for name, array in data.items():
+                array[..., first:first + count] = mapped[name][..., first:first + count]
     finally:
+        mapped.clear()
         if shared is not None:
-            shutil.rmtree(shared, ignore_errors=True)  # the mappings stay valid until the Dataset goes
+            shutil.rmtree(shared, ignore_errors=True)
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds

@@ -64,13 +64,37 @@ def shapes(model) -> dict[str, tuple[int, ...]]:
     return {name: tuple(size[d] for d in dims) for name, (dims, *_rest) in VARIABLES.items()}
 
 
+def written(model) -> dict[str, np.ndarray]:
+    """Per variable, a boolean mask over its elements (shape of :func:`shapes`): the ones the
+    :class:`Recorder` writes every month. The others are zero in every month (dependence on a
+    partner that supplies nothing on that channel, needs for goods never needed, demand of a
+    state for itself, the drones of states that launch none, ...) and are never written."""
+    sizes = shapes(model)
+    masks = {name: np.ones(shape, dtype=bool) for name, shape in sizes.items()}
+    A, C1 = model.A, len(CHANNELS4)
+    masks["dependence"] = np.zeros((A, A, C1), dtype=bool)
+    masks["dependence"].reshape(-1)[np.concatenate([model._dependence_link, model._dependence_pair])] = True
+    masks["needs"] = np.asarray(model.may_need, dtype=bool).copy()
+    masks["demand"] = ~np.eye(A, dtype=bool)
+    attacker_only = np.arange(A) == model.attacker
+    for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock",
+                 "drone_import_share"):
+        masks[name] = attacker_only.copy()
+    masks["troops_sent"] = np.isin(np.arange(A), model.route_sup[model.route_troops])
+    return masks
+
+
 def storage(model, months: int, replicates: int | None = None) -> dict[str, np.ndarray]:
-    """Zeroed float32 arrays for every variable, laid out (time, ..., replicate): replicates last,
-    as the model holds them (:func:`replicates_first` gives the labelled order)."""
+    """Float32 arrays for every variable, laid out (time, ..., replicate): replicates last, as
+    the model holds them (:func:`replicates_first` gives the labelled order). Elements that the
+    recorder never writes (:func:`written`) are zero; the rest is left for it to fill (memory
+    is touched once, not twice)."""
     n = model.R if replicates is None else replicates
-    out = {name: np.empty((months, *shape, n), dtype=np.float32) for name, shape in shapes(model).items()}
-    for array in out.values():
-        array.fill(0.0)
+    out = {}
+    for name, mask in written(model).items():
+        out[name] = np.empty((months, *mask.shape, n), dtype=np.float32)
+        if not mask.all():
+            out[name][:, ~mask] = 0.0
     return out
 
 
@@ -93,15 +117,10 @@ class Recorder:
         self.troop_routes = [(sup, np.flatnonzero(model.route_troops & (model.route_sup == sup)))
                              for sup in range(model.A)]
         self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
-        # elements that can be non-zero (the others are never written: the arrays start at zero,
-        # and in shared memory the pages of such rows are never even allocated)
-        A, C1 = model.A, len(CHANNELS4)
-        rows = np.concatenate([model._dependence_link, model._dependence_pair])
-        self.sparse = {
-            "dependence": np.unravel_index(np.sort(rows), (A, A, C1)),
-            "needs": np.nonzero(model.may_need),
-            "demand": np.nonzero(~np.eye(A, dtype=bool)),
-        }
+        # elements that can be non-zero; the others are never written (they start at zero, and
+        # in shared memory their pages are never even allocated)
+        self.sparse = {name: np.nonzero(mask) for name, mask in written(model).items()
+                       if name in ("dependence", "needs", "demand")}
 
     @property
     def data(self) -> dict[str, np.ndarray]:

@@ -98,16 +98,24 @@ class ReplicateStreams:
         """The month's standard normal noise, shape (width, count): replicates last, as the model
         holds its arrays; float32 (Box–Muller).
 
-        Replicate ``j`` gets column ``j``, made from row ``j`` of the block's uniform draw.
-        Box–Muller on float32 uniforms is about three times faster than numpy's ziggurat here;
-        its tails stop at 5.8 standard deviations, which the model's noise never needs.
+        Replicate ``j`` gets column ``j``, made from row ``j`` of the block's draw of raw 64-bit
+        words (each word gives two 32-bit uniforms; their top 23 bits become a float in
+        [1, 2) by setting the exponent, no division). Box–Muller on these is about four times
+        faster than numpy's float64 ziggurat here; its tails stop at 5.6 standard deviations,
+        which the model's noise never needs.
         """
         half = (width + 1) // 2
-        u = np.ascontiguousarray(self.uniform(MONTH, month, 2 * half, dtype=np.float32).T)
-        radius = np.log1p(np.negative(u[:half], out=u[:half]), out=u[:half])
+        words = self.draw(MONTH, month, half, lambda g, n, w: g.bit_generator.random_raw(n * w).reshape(n, w))
+        bits = np.ascontiguousarray(words.view(np.uint32).T)  # (2 * half, count)
+        bits >>= np.uint32(9)
+        bits |= np.uint32(0x3F800000)  # exponent of 1.0: floats in [1, 2)
+        u = bits.view(np.float32)
+        radius = np.subtract(np.float32(2.0), u[:half], out=u[:half])  # 1 - uniform, in (0, 1]
+        np.log(radius, out=radius)
         radius *= np.float32(-2.0)
         np.sqrt(radius, out=radius)
         angle = u[half:]
+        angle -= np.float32(1.0)
         angle *= np.float32(2.0 * np.pi)
         out = np.empty((2 * half, self.count), dtype=np.float32)
         np.cos(angle, out=out[:half])
