@@ -230,6 +230,7 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
                              sum=np.empty((months, len(starts), size[name])),
                              sumsq=np.empty((months, len(starts), size[name])))
     keep = max(0, min(SAMPLE - first, count)) if edges is not None else 0
+    model.measuring = bool(keep) or any(name in ("dependence", "demand") for name in names)
     samples = {name: np.zeros((months, *shape, keep), dtype=np.float32)
                for name, shape in shapes(model).items()} if keep else {}
     crossing = _crossing_spec(settings, model) if edges is not None else None

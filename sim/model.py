@@ -157,7 +157,8 @@ class GeoModel(mesa.Model):
     (R, A, A, C + 1), ``demand`` (R, A, A) and the parameters ``cinc``, ``insecurity``,
     ``sanctions`` (R, A), ``needs_base``, ``offers`` (R, A, G), ``policy`` (R, D, C).
     Scalars per replicate (``war_intensity``, ``territory``, ``drone_stock``, ``drones_*``)
-    have shape (R,).
+    have shape (R,). ``measuring = False`` skips the reported measures (dependence, demand),
+    which no rule reads: summary mode does so when it does not summarise them.
     """
 
     strength = _ReplicatesFirst()
@@ -203,6 +204,7 @@ class GeoModel(mesa.Model):
         self.registry = prm.registry(self.actor_keys)
         v = settings.values
         self.month = 0
+        self.measuring = True  # compute dependence and demand each month (nothing else reads them)
 
         # --- parameters, as arrays over replicates (replicates last) ---------------------------
         def actor_field(field):  # (A, R)
@@ -498,7 +500,8 @@ class GeoModel(mesa.Model):
         self.exchange()
         self.war_outcomes()
         self.update_relations()
-        self.measure()
+        if self.measuring:
+            self.measure()
         self.month += 1
 
     def war_demand(self, noise: bool = True) -> None:
@@ -673,8 +676,12 @@ class GeoModel(mesa.Model):
         R, A = self.R, self.A
         need = np.empty((A, C + 1, R), self.dtype)  # each state's needs by channel, and in all
         for c, goods in enumerate(GOODS_OF_CHANNEL):
-            need[:, c] = row_sum(np.moveaxis(self._needs[:, goods], 1, 0))
-        need[:, C] = row_sum(np.moveaxis(need[:, :C], 1, 0))
+            np.copyto(need[:, c], self._needs[:, goods[0]])
+            for g in goods[1:]:
+                need[:, c] += self._needs[:, g]
+        np.copyto(need[:, C], need[:, 0])
+        for c in range(1, C):
+            need[:, C] += need[:, c]
         np.maximum(need, _EPS, out=need)
         need = need.reshape(-1, R)
         link = self._by_link(self._flows)  # what each state got from each partner on each channel
@@ -683,8 +690,9 @@ class GeoModel(mesa.Model):
         dependence[self._dependence_pair] = self._by_pair(link) / need[self._need_of_pair]
         np.clip(dependence, 0.0, 1.0, out=dependence)
         cover = np.zeros((A, A, R), self.dtype)  # sum_g need_ig x offer_jg
+        product = np.empty_like(cover)
         for g in range(G):
-            cover += self._needs[:, None, g] * self._offers[None, :, g]
+            cover += np.multiply(self._needs[:, None, g], self._offers[None, :, g], out=product)
         cover *= (self._threat / need[C::C + 1])[:, None, :]
         cover[np.arange(A), np.arange(A)] = 0.0  # no demand for partnership with oneself
         self._demand = np.clip(cover, 0.0, 1.0, out=cover)

@@ -105,8 +105,10 @@ class ReplicateStreams:
         which the model's noise never needs.
         """
         half = (width + 1) // 2
-        words = self.draw(MONTH, month, half, lambda g, n, w: g.bit_generator.random_raw(n * w).reshape(n, w))
-        bits = np.ascontiguousarray(words.view(np.uint32).T)  # (2 * half, count)
+        bits = np.empty((2 * half, self.count), dtype=np.uint32)
+        for b, lo, hi, at in self.pieces:  # each block's rows, written transposed (one copy)
+            words = self.generator(MONTH, month, b).bit_generator.random_raw(hi * half).reshape(hi, half)
+            bits[:, at:at + hi - lo] = words[lo:hi].view(np.uint32).T
         bits >>= np.uint32(9)
         bits |= np.uint32(0x3F800000)  # exponent of 1.0: floats in [1, 2)
         u = bits.view(np.float32)

@@ -143,6 +143,19 @@ def test_summary_quantiles_agree_with_full_mode():
     np.testing.assert_allclose(summary["crossing_share"].values, expected)
 
 
+def test_summary_mode_measures_dependence_only_where_it_is_kept():
+    # chunks skip the reported measures unless they are summarised or hold the sample replicates
+    common = ["ensemble.replicates=60", "ensemble.block=20", "ensemble.chunk=20", "time.end=2024-06"]
+    full = sim.run(settings(*common))
+    asked = sim.run(settings(*common, "ensemble.mode=summary", "ensemble.summary_variables=[strength,dependence]"))
+    np.testing.assert_array_equal(full["dependence"].max("replicate").values, asked["dependence_max"].values)
+    np.testing.assert_array_equal(full["dependence"].min("replicate").values, asked["dependence_min"].values)
+    plain = sim.run(settings(*common, "ensemble.mode=summary"))
+    assert "dependence_max" not in plain
+    np.testing.assert_array_equal(plain["dependence_sample"].values, full["dependence"].values[:, :20])
+    assert float(plain["dependence_sample"].max()) > 0
+
+
 def test_summary_memory_does_not_grow_with_replicates():
     a = sim.run(settings("ensemble.replicates=300", "ensemble.block=100", "ensemble.mode=summary"))
     b = sim.run(settings("ensemble.replicates=900", "ensemble.block=100", "ensemble.mode=summary"))
