@@ -170,12 +170,12 @@ def main() -> None:
                      f"ensemble.precision={prec}")
         run(s) if n == 1_000 else None
         scaling[str(n)] = statistics.median(timed(lambda s=s: run(s), 1 if n == 100_000 else repeats))
-        row(f"summary, {n:,} replicates", f"summary, {w} workers", scaling[str(n)], "s")
+        row(f"summary, {n:,} replicates", f"summary, {w} processes", scaling[str(n)], "s")
     if args.quick:
         t_1m, rss_1m = float("nan"), float("nan")
     else:
         t_1m, rss_1m = million(w, prec, 1_000_000)
-        row("t_1m", f"summary, {w} workers, {prec}, fresh process", t_1m, "s", TARGETS["t_1m"])
+        row("t_1m", f"summary, {w} processes, {prec}, fresh process", t_1m, "s", TARGETS["t_1m"])
         row("rss_1m", "peak RSS, process + workers", rss_1m, "MiB", TARGETS["rss_1m"])
     per = {n: t / int(n) * 1e6 for n, t in scaling.items()}
     row("scaling 100k / 10k per replicate", "1.0 = linear", per["100000"] / per["10000"], "")

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from . import parameters as prm
-from .analysis.landscape import alignment
+from .analysis.landscape import alignment_rows
 from .calendar import month_range
 from .errors import ConfigError
 from .model import row_sum
@@ -138,8 +138,8 @@ class Recorder:
         if name in direct:
             return direct[name]
         if name in ("bloc", "balance"):
-            bloc, balance = alignment(m._composite().T, m._cinc.T, m.dyad_pairs)
-            return bloc.T if name == "bloc" else balance
+            bloc, balance = alignment_rows(m._composite(), m._cinc, m.dyad_pairs)
+            return bloc if name == "bloc" else balance
         out = np.zeros((*shapes(m)[name], m.R), m.dtype)
         self._fill(name, out)
         return out
@@ -172,8 +172,8 @@ class Recorder:
         for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock",
                      "drone_import_share", "troops_sent", "anchor_status"):
             self._fill(name, out[name][t])
-        bloc, balance = alignment(composite.T, m._cinc.T, m.dyad_pairs)
-        out["bloc"][t] = bloc.T
+        bloc, balance = alignment_rows(composite, m._cinc, m.dyad_pairs)
+        out["bloc"][t] = bloc
         out["balance"][t] = balance
 
     def dataset(self, settings, attrs: dict) -> xr.Dataset:

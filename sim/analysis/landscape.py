@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import itertools
 import math
 import sys
@@ -147,44 +148,54 @@ def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[i
     return blocs.T.reshape(*lead, n), balance.reshape(lead)
 
 
+@functools.lru_cache(maxsize=32)
+def _layout(n: int, pairs: tuple[tuple[int, int], ...]):
+    """What :func:`alignment_rows` needs of the actors and dyads alone (cached per model layout)."""
+    configs = configurations(n)  # (K, n)
+    i = np.array([a for a, _ in pairs], dtype=np.intp)
+    j = np.array([b for _, b in pairs], dtype=np.intp)
+    splits = [tuple(np.flatnonzero(row)) for row in configs[:, i] != configs[:, j]]  # dyads each configuration splits
+    dyad = {frozenset(p): d for d, p in enumerate(pairs)}
+    triads = [[dyad[frozenset(e)] for e in ((a, b), (b, c), (a, c)) if frozenset(e) in dyad]
+              for a, b, c in itertools.combinations(range(n), 3)]
+    return configs, i, j, splits, triads
+
+
 def alignment_rows(composite: np.ndarray, capability: np.ndarray,
                    pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`alignment` for arrays with the replicates last, as the model holds them.
 
-    composite (D, R), capability (A, R) with A <= :data:`EXACT_STATES`; returns blocs (A, R)
-    and balance (R,). Works per dyad: the energy of a configuration is the sum of
-    ``s_i s_j a_ij`` over the dyads it splits (half of ``E``, the same minima), added row by row.
+    composite (D, R), capability (A, R), in their own float type; returns blocs (A, R) and
+    balance (R,). Up to :data:`EXACT_STATES` states it works per dyad: the energy of a configuration
+    is the sum of ``s_i s_j a_ij`` over the dyads it splits (half of ``E``, the same minima),
+    added row by row (the same sums for any number of replicates).
     """
-    n = capability.shape[0]
-    configs = configurations(n)  # (K, n)
-    i = np.array([a for a, _ in pairs], dtype=np.intp)
-    j = np.array([b for _, b in pairs], dtype=np.intp)
+    if capability.shape[0] > EXACT_STATES:
+        blocs, balance = alignment(composite.T, capability.T, pairs)
+        return blocs.T, balance
+    configs, i, j, splits, triads = _layout(capability.shape[0], tuple(map(tuple, pairs)))
     w = capability[i] * capability[j] * composite  # (D, R)
-    apart = configs[:, i] != configs[:, j]  # (K, D): the dyads each configuration splits
     best = np.zeros(w.shape[1:], dtype=np.intp)
-    lowest = None
-    for k in range(len(configs)):
-        energy = np.zeros(w.shape[1:])
-        for d in np.flatnonzero(apart[k]):  # row by row: the same sums for any number of replicates
+    lowest = np.zeros(w.shape[1:], dtype=w.dtype)  # configuration 0 splits nothing: energy 0
+    energy = np.empty_like(lowest)
+    lower = np.empty(w.shape[1:], dtype=bool)
+    for k, split in enumerate(splits[1:], start=1):
+        np.copyto(energy, w[split[0]])
+        for d in split[1:]:
             energy += w[d]
-        if lowest is None:
-            lowest = energy
-            continue
-        lower = energy < lowest  # strictly: ties keep the first configuration, as argmin does
-        best[lower] = k
+        np.less(energy, lowest, out=lower)  # strictly: ties keep the first configuration, as argmin does
+        np.copyto(best, k, where=lower)
         np.minimum(lowest, energy, out=lowest)
     blocs = np.take(configs.T, best, axis=1)  # (n, R)
-    dyad = {frozenset(p): d for d, p in enumerate(pairs)}
-    negative = composite < 0
-    triads = [[dyad.get(frozenset(e)) for e in ((a, b), (b, c), (a, c))] for a, b, c in itertools.combinations(range(n), 3)]
     if not triads:
         return blocs, np.ones(w.shape[1:])
-    balanced = np.zeros(w.shape[1:])
+    negative = composite < 0  # a pair that is not a dyad has no relation: counts as positive
+    balanced = np.zeros(w.shape[1:], dtype=np.int16)
+    odd = np.empty(w.shape[1:], dtype=bool)
     for triad in triads:
-        odd = np.zeros(w.shape[1:], dtype=bool)
+        odd.fill(False)
         for d in triad:
-            if d is not None:  # a pair that is not a dyad has no relation: counts as positive
-                odd ^= negative[d]
+            odd ^= negative[d]
         balanced += ~odd
     return blocs, balanced / len(triads)
 
