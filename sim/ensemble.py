@@ -3,13 +3,15 @@
 :func:`sim.run` hands every run to :func:`run_ensemble`. The replicates ``0 .. N-1`` are cut
 into chunks of ``ensemble.chunk`` replicates (rounded up to whole blocks of ``ensemble.block``);
 each chunk is one :class:`~sim.model.GeoModel` holding its replicates in lockstep. Chunks run
-in this process or on ``ensemble.workers`` processes (joblib; then chunks are made small enough
-that each worker gets at least two). Because every random number is
-tied to its replicate (:mod:`sim.streams`), the results are bit-identical whatever the chunk
-size and the number of workers, and equal to one model holding all replicates.
+in this process, or with ``ensemble.workers`` = N in this process and N − 1 worker processes
+(loky), whichever is free taking the next chunk (then chunks are cut so that each process gets
+at least four). Because every random number is tied to its replicate (:mod:`sim.streams`)
+and results are merged in chunk order, the results are bit-identical whatever the chunk size
+and the number of workers, and equal to one model holding all replicates.
 
-``ensemble.mode=full`` keeps every trajectory (with workers they are written straight into
-shared memory). ``ensemble.mode=summary`` keeps, per month and element of the variables in
+``ensemble.mode=full`` keeps every trajectory (this process writes its chunks straight into the
+result arrays, workers theirs into shared memory, copied over at the end).
+``ensemble.mode=summary`` keeps, per month and element of the variables in
 ``ensemble.summary_variables``: a histogram, the mean and standard deviation, the minimum and
 maximum, and the quantiles read off the histogram; plus the full trajectories of the first
 :data:`SAMPLE` replicates and the running probability of the crossing set in
