@@ -337,7 +337,9 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | N
                 progress.update(result.count)
                 emitted += 1
                 yield result
-    finally:
+    finally:  # also when this process's task failed or the consumer stopped early
+        with lock:
+            queue.clear()  # workers finish the chunk they have and take no other
         for thread in feeders:
             thread.join()
     if failures:

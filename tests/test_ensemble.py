@@ -290,3 +290,22 @@ def test_float32_precision_is_a_faithful_approximation():
     # same random numbers, float32 arithmetic: trajectories agree to a few thousandths
     assert float(np.abs(f64["strength"] - f32["strength"]).max()) < 5e-3
     assert not np.array_equal(f64["strength"].values, f32["strength"].values)
+
+
+def test_a_failing_chunk_stops_the_run_and_leaves_no_shared_memory(monkeypatch):
+    import glob
+
+    import sim.ensemble as ensemble
+
+    before = set(glob.glob("/dev/shm/geosim-*"))
+
+    def failing(settings, first, count, values, out):
+        raise RuntimeError(f"chunk at {first} failed")
+
+    # this process's chunks fail (it always runs one: a worker takes one chunk at a time);
+    # the worker's chunks run the real code
+    monkeypatch.setattr(ensemble, "_full_chunk", failing)
+    s = settings("ensemble.replicates=40", "ensemble.block=4", "ensemble.workers=2", "time.end=2023-06")
+    with pytest.raises(RuntimeError, match="chunk at .* failed"):
+        sim.run(s)
+    assert set(glob.glob("/dev/shm/geosim-*")) == before
