@@ -10,7 +10,8 @@ and results are merged in chunk order, the results are bit-identical whatever th
 and the number of workers, and equal to one model holding all replicates.
 
 ``ensemble.mode=full`` keeps every trajectory (this process writes its chunks straight into the
-result arrays, workers theirs into shared memory, copied over at the end).
+result arrays; each worker chunk goes to files of its own in shared memory, copied into place
+as its result comes in).
 ``ensemble.mode=summary`` keeps, per month and element of the variables in
 ``ensemble.summary_variables``: a histogram, the mean and standard deviation, the minimum and
 maximum, and the quantiles read off the histogram; plus the full trajectories of the first
@@ -137,6 +138,7 @@ class ChunkResult:
     sampled: dict[str, np.ndarray]
     events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     summary: dict | None = None
+    files: dict[str, str] | None = None  # a worker's full-mode trajectories, in shared memory
 
 
 def _release_memory(model: GeoModel) -> None:
@@ -193,12 +195,18 @@ def _events(model: GeoModel, rows=slice(None)) -> dict:
 
 
 def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, out) -> ChunkResult:
-    """Run one chunk and write its trajectories into ``out`` (arrays, or .npy paths to map)."""
+    """Run one chunk and write its trajectories into ``out``: the ensemble's arrays (this
+    process), or a directory in shared memory (a worker), where the chunk gets files of its
+    own, shaped (time, ..., count), for the parent to copy (``ChunkResult.files``)."""
     model = _model(settings, first, count, param_values)
-    views = {}
-    for name, target in out.items():
-        array = np.load(target, mmap_mode="r+") if isinstance(target, str) else target
-        views[name] = array[..., first:first + count]  # replicates last
+    files = None
+    if isinstance(out, str):
+        files = {name: os.path.join(out, f"{first}.{name}.npy") for name in VARIABLES}
+        views = {name: np.lib.format.open_memmap(files[name], mode="w+", dtype=np.float32,
+                                                 shape=(settings.months, *shape, count))
+                 for name, shape in shapes(model).items()}
+    else:
+        views = {name: array[..., first:first + count] for name, array in out.items()}  # replicates last
     recorder = Recorder(model, settings.months, out=views)
     for t in range(settings.months):
         model.step()
@@ -206,7 +214,7 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
     for view in views.values():
         if isinstance(view, np.memmap):
             view.flush()
-    result = ChunkResult(first, count, model.sampled, _events(model))
+    result = ChunkResult(first, count, model.sampled, _events(model), files=files)
     del recorder, views
     _release_memory(model)
     return result
@@ -282,16 +290,14 @@ def _crossing_spec(settings: Settings, model: GeoModel):
 # Driving the chunks
 # --------------------------------------------------------------------------------------------
 
-def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | None = None,
-             ran_remotely: set | None = None):
+def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | None = None):
     """Run ``(function, args...)`` tasks; yield their results in task order.
 
     With ``workers`` > 1 this process runs tasks too, alongside ``workers - 1`` worker
     processes (loky); whoever is free takes the next task, so a faster process simply does
     more of them. ``remote`` gives the variant of each task a worker runs (full mode: writing
-    into shared memory instead of this process's arrays); the numbers of the tasks workers ran
-    go into ``ran_remotely``. Results are yielded in task order whoever ran them, so what is
-    merged from them does not depend on the timing.
+    into shared memory instead of this process's arrays). Results are yielded in task order
+    whoever ran them, so what is merged from them does not depend on the timing.
     """
     if workers == 1:
         for fn, *args in tasks:
@@ -321,8 +327,6 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | N
             except BaseException as exc:  # re-raised in this thread below
                 failures.append(exc)
                 return
-            if ran_remotely is not None:
-                ran_remotely.add(i)
 
     feeders = [threading.Thread(target=feed, daemon=True) for _ in range(workers - 1)]
     for thread in feeders:
@@ -362,13 +366,14 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     """Run every replicate of ``settings`` (see the module docstring) and return the Dataset."""
     values = check(settings, param_values)
     n, block = settings["ensemble.replicates"], settings["ensemble.block"]
-    plan = chunks(n, settings["ensemble.chunk"], block)
-    workers = worker_count(settings, len(plan))
+    workers = worker_count(settings, -(-n // block))  # at most one process per block
     if workers > 1:  # several chunks per process, so that none waits long for the last one
         plan = balanced_chunks(n, settings["ensemble.chunk"], block, workers)
+    else:
+        plan = chunks(n, settings["ensemble.chunk"], block)
     probe = _model(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
     if settings["ensemble.mode"] == "full":
-        _check_memory(settings, probe)
+        _check_memory(settings, probe, workers, max(count for _, count in plan))
     if settings["ensemble.mode"] == "summary":
         ds = _run_summary(settings, values, plan, workers, probe)
     else:
@@ -380,10 +385,13 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     return ds
 
 
-def _check_memory(settings: Settings, probe: GeoModel) -> None:
-    """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError)."""
+def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: int = 0) -> None:
+    """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError).
+
+    With workers, their finished chunks wait in shared memory until this process copies them:
+    counted as two chunks per worker."""
     per_replicate = sum(int(np.prod(shape)) for shape in shapes(probe).values()) * 4 * settings.months  # float32
-    need = per_replicate * settings["ensemble.replicates"]
+    need = per_replicate * (settings["ensemble.replicates"] + 2 * (workers - 1) * chunk)
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -398,30 +406,24 @@ def _check_memory(settings: Settings, probe: GeoModel) -> None:
 
 def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
     """Full trajectories. This process writes its chunks straight into the result arrays;
-    worker processes write theirs into arrays in shared memory (/dev/shm), copied over at the
-    end (shared pages cost several times more to allocate than this process's own)."""
+    a worker writes each of its chunks into files of their own in shared memory (/dev/shm),
+    which this process copies into place and deletes as the chunk's result comes in."""
     n, months = settings["ensemble.replicates"], settings.months
     data = storage(probe, months, n)
-    shared, paths, mapped = None, None, {}
+    shared = None
     if workers > 1:
         shared = tempfile.mkdtemp(prefix="geosim-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        paths = {}
-        for name, shape in shapes(probe).items():  # pages are allocated only where a worker writes
-            paths[name] = os.path.join(shared, f"{name}.npy")
-            mapped[name] = np.lib.format.open_memmap(paths[name], mode="w+", dtype=np.float32, shape=(months, *shape, n))
-    sampled, events, remotely = {}, {}, set()
+    sampled, events = {}, {}
     try:
         with _progress(settings, n) as bar:
             local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
-            remote = [(fn, *args[:-1], paths) for fn, *args in local] if paths else None
-            for result in _execute(local, workers, bar, remote, remotely):
+            remote = [(fn, *args[:-1], shared) for fn, *args in local] if shared else None
+            for result in _execute(local, workers, bar, remote):
                 _collect(result, sampled, events, n)
-        for k in sorted(remotely):
-            first, count = plan[k]
-            for name, array in data.items():
-                array[..., first:first + count] = mapped[name][..., first:first + count]
+                for name, path in (result.files or {}).items():
+                    data[name][..., result.first:result.first + result.count] = np.load(path, mmap_mode="r")
+                    os.unlink(path)
     finally:
-        mapped.clear()
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))

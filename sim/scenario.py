@@ -152,7 +152,10 @@ class Scenario:
         ops: list[Operation] = []
         for ev in self.in_period(settings):
             ops.extend(_expand(ev, settings, values, (draws or {}).get(ev.id)))
-        return sorted(ops, key=lambda o: o.first_month)  # stable: file order within a month
+        # file order: the model applies each month's operations in this order; sorting by the
+        # drawn month would make the order of same-month operations depend on which replicates
+        # share a model (the earliest draw among them), and with it the results
+        return ops
 
     @property
     def uncertain_events(self) -> list[Event]:

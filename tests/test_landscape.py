@@ -143,6 +143,10 @@ def test_simulation_alignment_is_the_global_minimum_of_the_energy():
     np.testing.assert_array_equal(blocs, expected)
     np.testing.assert_array_equal(balance, landscape.balance_index(aff))
     assert 0.0 < balance.mean() < 1.0
+    # one set of relations, several sets of sizes: broadcast like the rest of numpy
+    blocs, balance = landscape.alignment(composite[0], size[:4], pairs)
+    assert blocs.shape == (4, n) and balance.shape == (4,)
+    np.testing.assert_array_equal(blocs[2], landscape.alignment(composite[0], size[2], pairs)[0])
 
 
 def test_results_carry_blocs_and_balance_from_the_documented_mapping():

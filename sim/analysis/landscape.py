@@ -142,7 +142,9 @@ def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[i
     if n > EXACT_STATES:
         aff = affinity_matrix(composite, pairs, n)
         return _descend(capability[..., :, None] * capability[..., None, :] * aff), balance_index(aff)
-    lead = composite.shape[:-1]
+    lead = np.broadcast_shapes(composite.shape[:-1], capability.shape[:-1])
+    composite = np.broadcast_to(composite, (*lead, composite.shape[-1]))
+    capability = np.broadcast_to(capability, (*lead, n))
     blocs, balance = alignment_rows(composite.reshape(-1, composite.shape[-1]).T,
                                     capability.reshape(-1, n).T, pairs)
     return blocs.T.reshape(*lead, n), balance.reshape(lead)
