@@ -200,10 +200,9 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
     own, shaped (time, ..., count), for the parent to copy (``ChunkResult.files``)."""
     model = _model(settings, first, count, param_values)
     files = None
-    if isinstance(out, str):
-        files = {name: os.path.join(out, f"{first}.{name}.npy") for name in VARIABLES}
-        views = {name: np.lib.format.open_memmap(files[name], mode="w+", dtype=np.float32,
-                                                 shape=(settings.months, *shape, count))
+    if isinstance(out, str):  # raw float32 files, (time, ..., count): the parent knows the shapes
+        files = {name: os.path.join(out, f"{first}.{name}.f32") for name in VARIABLES}
+        views = {name: np.memmap(files[name], mode="w+", dtype=np.float32, shape=(settings.months, *shape, count))
                  for name, shape in shapes(model).items()}
     else:
         views = {name: array[..., first:first + count] for name, array in out.items()}  # replicates last
@@ -418,10 +417,18 @@ def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
         with _progress(settings, n) as bar:
             local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
             remote = [(fn, *args[:-1], shared) for fn, *args in local] if shared else None
+            buffer = None
             for result in _execute(local, workers, bar, remote):
                 _collect(result, sampled, events, n)
                 for name, path in (result.files or {}).items():
-                    data[name][..., result.first:result.first + result.count] = np.load(path, mmap_mode="r")
+                    # read(), not a mapping: no page faults for the shared pages; one buffer reused
+                    target = data[name][..., result.first:result.first + result.count]
+                    if buffer is None or buffer.size < target.size:
+                        buffer = np.empty(target.size, dtype=np.float32)
+                    chunk = buffer[:target.size]
+                    with open(path, "rb") as file:
+                        file.readinto(memoryview(chunk).cast("B"))
+                    target[...] = chunk.reshape(target.shape)
                     os.unlink(path)
     finally:
         if shared is not None:
