@@ -151,12 +151,20 @@ def _release_memory(model: GeoModel) -> None:
     """
     model.remove_all_agents()
     model.__dict__.clear()  # the arrays go now (Mesa's scheduled step refers back to the model too)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _glibc():
+    """The C library if it is glibc (malloc_trim, mallopt), else None."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
     except (OSError, AttributeError):
-        pass
+        return None
 
 
 _MALLOC_TUNED = False
@@ -175,14 +183,10 @@ def _keep_freed_memory() -> None:
     if _MALLOC_TUNED:
         return
     _MALLOC_TUNED = True
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
+    libc = _glibc()
+    if libc is not None:
         libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the heap
         libc.mallopt(-1, 256 * 2**20)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def _model(settings: Settings, first: int, count: int, param_values: dict) -> GeoModel:
@@ -417,25 +421,31 @@ def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
         with _progress(settings, n) as bar:
             local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
             remote = [(fn, *args[:-1], shared) for fn, *args in local] if shared else None
-            buffer = None
+            buffer = np.empty(0, dtype=np.float32)
             for result in _execute(local, workers, bar, remote):
                 _collect(result, sampled, events, n)
-                for name, path in (result.files or {}).items():
-                    # read(), not a mapping: no page faults for the shared pages; one buffer reused
-                    target = data[name][..., result.first:result.first + result.count]
-                    if buffer is None or buffer.size < target.size:
-                        buffer = np.empty(target.size, dtype=np.float32)
-                    chunk = buffer[:target.size]
-                    with open(path, "rb") as file:
-                        file.readinto(memoryview(chunk).cast("B"))
-                    target[...] = chunk.reshape(target.shape)
-                    os.unlink(path)
+                buffer = _copy_in(result, data, buffer)
     finally:
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds
+
+
+def _copy_in(result: ChunkResult, data: dict[str, np.ndarray], buffer: np.ndarray) -> np.ndarray:
+    """Copy a worker chunk's files into its columns of ``data`` and delete them; returns the
+    reusable read buffer. Files are read, not mapped: no page faults for the shared pages."""
+    for name, path in (result.files or {}).items():
+        target = data[name][..., result.first:result.first + result.count]
+        if buffer.size < target.size:
+            buffer = np.empty(target.size, dtype=np.float32)
+        chunk = buffer[:target.size]
+        with open(path, "rb") as file:
+            file.readinto(memoryview(chunk).cast("B"))
+        target[...] = chunk.reshape(target.shape)
+        os.unlink(path)
+    return buffer
 
 
 def _collect(result: ChunkResult, sampled: dict, events: dict, n: int) -> None:

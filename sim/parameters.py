@@ -247,8 +247,8 @@ RUN = {
                                 doc="arithmetic of the model's arrays: float64 for checks of the equations by hand; "
                                     "the numbers differ in the last digits (statistically the same)",
                                 kind="str", choices=("float32", "float64")),
-    "ensemble.workers": P(1, "processes", 0, 256, f"{_A}: one process unless asked; full mode runs "
-                          "fastest in one process on the project machine (docs/ensembles.md)",
+    "ensemble.workers": P(1, "processes", 0, 256, f"{_A}: one process unless asked (a run may share the "
+                          "machine); on the project machine two gain little in full mode (docs/ensembles.md)",
                           "processes for the chunks: this one plus workers - 1 worker processes (loky); "
                           "0 = one per CPU core"),
     "ensemble.summary_variables": Param(["strength", "trust", "threat", "territory", "war_intensity",
