@@ -10,8 +10,8 @@ and results are merged in chunk order, the results are bit-identical whatever th
 and the number of workers, and equal to one model holding all replicates.
 
 ``ensemble.mode=full`` keeps every trajectory (this process writes its chunks straight into the
-result arrays; each worker chunk goes to files of its own in shared memory, copied into place
-as its result comes in).
+result arrays; a worker writes each chunk into one of its two buffers in shared memory, which
+this process copies into place while the worker runs its next chunk in the other).
 ``ensemble.mode=summary`` keeps, per month and element of the variables in
 ``ensemble.summary_variables``: a histogram, the mean and standard deviation, the minimum and
 maximum, and the quantiles read off the histogram; plus the full trajectories of the first
@@ -39,7 +39,18 @@ from . import parameters as prm
 from .config import Settings
 from .errors import ConfigError
 from .model import GeoModel
-from .results import CHANNELS4, VARIABLES, Recorder, attributes, dataset, provenance, replicates_first, shapes, storage
+from .results import (
+    CHANNELS4,
+    VARIABLES,
+    Recorder,
+    attributes,
+    dataset,
+    provenance,
+    replicates_first,
+    shapes,
+    storage,
+    written,
+)
 from .scenario import yaml_text
 
 BINS = 100
@@ -138,7 +149,39 @@ class ChunkResult:
     sampled: dict[str, np.ndarray]
     events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     summary: dict | None = None
-    files: dict[str, str] | None = None  # a worker's full-mode trajectories, in shared memory
+
+
+@dataclass(frozen=True)
+class SharedBuffer:
+    """A file in shared memory through which a worker hands back a full-mode chunk: each
+    variable's (time, ..., count) float32 array starts at ``offsets[name]`` bytes."""
+    path: str
+    offsets: dict[str, int]
+
+    def views(self, months: int, sizes: dict[str, tuple[int, ...]], count: int) -> dict[str, np.ndarray]:
+        """Each variable's array in the buffer (the file is mapped once per process)."""
+        mapping = _mapped(self.path)
+        return {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
+                                    self.offsets[name]).reshape(months, *shape, count)
+                for name, shape in sizes.items()}
+
+
+_MAPPED: dict[str, object] = {}
+"""In a worker: the shared buffers it has mapped (mapping one costs about a millisecond per
+6 MB, against a page fault per 4 KB without MAP_POPULATE). Buffers of an earlier generation
+(another folder) are unmapped when a newer one is first used."""
+
+
+def _mapped(path: str):
+    import mmap
+
+    folder = os.path.dirname(path)
+    for old in [p for p in _MAPPED if os.path.dirname(p) != folder]:
+        _MAPPED.pop(old).close()
+    if path not in _MAPPED:
+        with open(path, "r+b") as file:
+            _MAPPED[path] = mmap.mmap(file.fileno(), 0, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
+    return _MAPPED[path]
 
 
 def _release_memory(model: GeoModel) -> None:
@@ -200,24 +243,17 @@ def _events(model: GeoModel, rows=slice(None)) -> dict:
 
 def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, out) -> ChunkResult:
     """Run one chunk and write its trajectories into ``out``: the ensemble's arrays (this
-    process), or a directory in shared memory (a worker), where the chunk gets files of its
-    own, shaped (time, ..., count), for the parent to copy (``ChunkResult.files``)."""
+    process) or a :class:`SharedBuffer` (a worker), shaped (time, ..., count) there."""
     model = _model(settings, first, count, param_values)
-    files = None
-    if isinstance(out, str):  # raw float32 files, (time, ..., count): the parent knows the shapes
-        files = {name: os.path.join(out, f"{first}.{name}.f32") for name in VARIABLES}
-        views = {name: np.memmap(files[name], mode="w+", dtype=np.float32, shape=(settings.months, *shape, count))
-                 for name, shape in shapes(model).items()}
+    if isinstance(out, SharedBuffer):
+        views = out.views(settings.months, shapes(model), count)
     else:
         views = {name: array[..., first:first + count] for name, array in out.items()}  # replicates last
     recorder = Recorder(model, settings.months, out=views)
     for t in range(settings.months):
         model.step()
         recorder.record(t)
-    for view in views.values():
-        if isinstance(view, np.memmap):
-            view.flush()
-    result = ChunkResult(first, count, model.sampled, _events(model), files=files)
+    result = ChunkResult(first, count, model.sampled, _events(model))
     del recorder, views
     _release_memory(model)
     return result
@@ -293,14 +329,17 @@ def _crossing_spec(settings: Settings, model: GeoModel):
 # Driving the chunks
 # --------------------------------------------------------------------------------------------
 
-def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | None = None):
+def _execute(tasks: list[tuple], workers: int, progress, remote: _Remote | None = None):
     """Run ``(function, args...)`` tasks; yield their results in task order.
 
     With ``workers`` > 1 this process runs tasks too, alongside ``workers - 1`` worker
     processes (loky); whoever is free takes the next task, so a faster process simply does
-    more of them. ``remote`` gives the variant of each task a worker runs (full mode: writing
-    into shared memory instead of this process's arrays). Results are yielded in task order
-    whoever ran them, so what is merged from them does not depend on the timing.
+    more of them. A worker gets its next task as soon as it returns a result. ``remote`` (full
+    mode) gives the variant of a task that a worker runs, writing into one of two shared
+    buffers of its own, and copies each result in from its buffer while the worker runs its
+    next task in the other buffer.
+    Results are yielded in task order whoever ran them, so what is merged from them does not
+    depend on the timing.
     """
     if workers == 1:
         for fn, *args in tasks:
@@ -322,16 +361,35 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | N
         with lock:
             return queue.popleft() if queue and not failures else None
 
-    def feed():  # one thread per worker process: hand it the next task, wait (without the GIL)
-        while (i := take()) is not None:
-            fn, *args = (remote or tasks)[i]
+    def feed(k: int):  # one thread per worker process: keep it busy, wait without the GIL
+        free = remote.buffers(k) if remote else [None, None]
+
+        def submit():
+            i = take()
+            if i is None:
+                return None
+            buffer = free.pop()
+            fn, *args = remote.task(i, buffer) if remote else tasks[i]
+            return i, buffer, executor.submit(fn, *args)
+
+        running = submit()
+        while running is not None:
+            i, buffer, future = running
+            running = None
             try:
-                done[i] = executor.submit(fn, *args).result()
+                result = future.result()
+                running = submit()  # the worker goes on while its result is copied in
+                if remote:
+                    remote.receive(result, buffer)
             except BaseException as exc:  # re-raised in this thread below
                 failures.append(exc)
+                if running is not None:  # the worker finishes it before the buffers can go
+                    running[2].exception()
                 return
+            done[i] = result
+            free.append(buffer)
 
-    feeders = [threading.Thread(target=feed, daemon=True) for _ in range(workers - 1)]
+    feeders = [threading.Thread(target=feed, args=(k,), daemon=True) for k in range(workers - 1)]
     for thread in feeders:
         thread.start()
     emitted = 0
@@ -346,7 +404,7 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: list[tuple] | N
                 yield result
     finally:  # also when this process's task failed or the consumer stopped early
         with lock:
-            queue.clear()  # workers finish the chunk they have and take no other
+            queue.clear()  # workers finish the tasks they have and take no other
         for thread in feeders:
             thread.join()
     if failures:
@@ -409,43 +467,102 @@ def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: 
 
 def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
     """Full trajectories. This process writes its chunks straight into the result arrays;
-    a worker writes each of its chunks into files of their own in shared memory (/dev/shm),
-    which this process copies into place and deletes as the chunk's result comes in."""
+    workers hand theirs back through shared memory (:class:`_Remote`)."""
     n, months = settings["ensemble.replicates"], settings.months
     data = storage(probe, months, n)
-    shared = None
-    if workers > 1:
-        shared = tempfile.mkdtemp(prefix="geosim-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     sampled, events = {}, {}
-    try:
-        with _progress(settings, n) as bar:
-            local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
-            remote = [(fn, *args[:-1], shared) for fn, *args in local] if shared else None
-            buffer = np.empty(0, dtype=np.float32)
-            for result in _execute(local, workers, bar, remote):
-                _collect(result, sampled, events, n)
-                buffer = _copy_in(result, data, buffer)
-    finally:
-        if shared is not None:
-            shutil.rmtree(shared, ignore_errors=True)
+    with _progress(settings, n) as bar:
+        local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
+        remote = _Remote(local, probe, months, workers - 1) if workers > 1 else None
+        for result in _execute(local, workers, bar, remote):
+            _collect(result, sampled, events, n)
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds
 
 
-def _copy_in(result: ChunkResult, data: dict[str, np.ndarray], buffer: np.ndarray) -> np.ndarray:
-    """Copy a worker chunk's files into its columns of ``data`` and delete them; returns the
-    reusable read buffer. Files are read, not mapped: no page faults for the shared pages."""
-    for name, path in (result.files or {}).items():
-        target = data[name][..., result.first:result.first + result.count]
-        if buffer.size < target.size:
-            buffer = np.empty(target.size, dtype=np.float32)
-        chunk = buffer[:target.size]
-        with open(path, "rb") as file:
-            file.readinto(memoryview(chunk).cast("B"))
-        target[...] = chunk.reshape(target.shape)
-        os.unlink(path)
-    return buffer
+class _Remote:
+    """Full-mode chunks on worker processes: each worker writes into a buffer in shared memory
+    (two per worker: it fills one while this process copies the other into the result arrays,
+    ``local[i][-1]``). The buffers come from :func:`_shared_buffers`."""
+
+    def __init__(self, local: list[tuple], probe: GeoModel, months: int, workers: int):
+        self.local, self.months, self.sizes = local, months, shapes(probe)
+        self.rows = {name: (Ellipsis if mask.all() else np.nonzero(mask)) for name, mask in written(probe).items()}
+        count = max(task[3] for task in local)
+        self.offsets, size = {}, 0
+        for name, shape in self.sizes.items():
+            self.offsets[name] = size
+            size += months * int(np.prod(shape)) * count * 4
+        self.mappings = _shared_buffers(size, 2 * workers)
+
+    def buffers(self, worker: int) -> list[int]:
+        return [2 * worker, 2 * worker + 1]
+
+    def task(self, i: int, buffer: int) -> tuple:
+        fn, *args, _ = self.local[i]
+        return (fn, *args, SharedBuffer(self.mappings[buffer][0], self.offsets))
+
+    def receive(self, result: ChunkResult, buffer: int) -> None:
+        """Copy the elements that chunks write (:func:`~sim.results.written`) into place."""
+        mapping = self.mappings[buffer][1]
+        data = self.local[0][-1]
+        for name, shape in self.sizes.items():
+            size = self.months * int(np.prod(shape)) * result.count
+            chunk = np.frombuffer(mapping, np.float32, size, self.offsets[name]).reshape(self.months, *shape, -1)
+            target = data[name][..., result.first:result.first + result.count]
+            rows = self.rows[name]
+            if rows is Ellipsis:
+                target[...] = chunk
+            else:
+                target[(slice(None), *rows)] = chunk[(slice(None), *rows)]
+
+
+_BUFFERS: dict = {"folder": None, "size": 0, "mappings": []}
+
+
+def _shared_buffers(size: int, count: int) -> list[tuple[str, object]]:
+    """``count`` files of at least ``size`` bytes in shared memory, mapped here: (path, mmap).
+
+    Allocating shared memory costs several microseconds a page, so the buffers are kept for
+    the next run of this process (and grown when it needs more); they go when the process
+    exits, or, if it is killed, when loky's resource tracker sees it gone.
+    """
+    import atexit
+    import mmap
+
+    from joblib.externals.loky.backend import resource_tracker
+
+    pool = _BUFFERS
+    if pool["mappings"] and (pool["size"] < size or len(pool["mappings"]) < count):
+        _drop_shared_buffers()
+    if not pool["mappings"]:
+        root = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        pool["folder"] = tempfile.mkdtemp(prefix=f"geosim-{os.getpid()}-", dir=root)
+        resource_tracker.register(pool["folder"], "folder")
+        if not pool.get("atexit"):
+            atexit.register(_drop_shared_buffers)
+            pool["atexit"] = True
+        pool["size"] = size
+        for k in range(count):
+            path = os.path.join(pool["folder"], f"{k}.f32")
+            with open(path, "w+b") as file:
+                os.posix_fallocate(file.fileno(), 0, size)  # ENOSPC now, not a SIGBUS later
+                pool["mappings"].append((path, mmap.mmap(file.fileno(), size, flags=mmap.MAP_SHARED)))
+    return pool["mappings"]
+
+
+def _drop_shared_buffers() -> None:
+    from joblib.externals.loky.backend import resource_tracker
+
+    pool = _BUFFERS
+    for _, mapping in pool["mappings"]:
+        mapping.close()
+    pool["mappings"] = []
+    if pool["folder"] is not None:
+        shutil.rmtree(pool["folder"], ignore_errors=True)
+        resource_tracker.unregister(pool["folder"], "folder")
+        pool["folder"] = None
 
 
 def _collect(result: ChunkResult, sampled: dict, events: dict, n: int) -> None:

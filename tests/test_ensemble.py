@@ -292,23 +292,47 @@ def test_float32_precision_is_a_faithful_approximation():
     assert not np.array_equal(f64["strength"].values, f32["strength"].values)
 
 
-def test_a_failing_chunk_stops_the_run_and_leaves_no_shared_memory(monkeypatch):
-    import glob
-
+def test_a_failing_chunk_stops_the_run_and_the_next_run_is_intact(monkeypatch):
     import sim.ensemble as ensemble
 
-    before = set(glob.glob("/dev/shm/geosim-*"))
+    s = settings("ensemble.replicates=40", "ensemble.block=4", "ensemble.workers=2", "time.end=2023-06")
+    real = ensemble._full_chunk
 
     def failing(settings, first, count, values, out):
         raise RuntimeError(f"chunk at {first} failed")
 
-    # this process's chunks fail (it always runs one: a worker takes one chunk at a time);
-    # the worker's chunks run the real code
+    # this process's chunks fail; the worker's chunks run the real code (and keep writing into
+    # the shared buffers, which the next run reuses)
     monkeypatch.setattr(ensemble, "_full_chunk", failing)
-    s = settings("ensemble.replicates=40", "ensemble.block=4", "ensemble.workers=2", "time.end=2023-06")
     with pytest.raises(RuntimeError, match="chunk at .* failed"):
         sim.run(s)
-    assert set(glob.glob("/dev/shm/geosim-*")) == before
+    monkeypatch.setattr(ensemble, "_full_chunk", real)
+    assert same(sim.run(s), sim.run(settings("ensemble.replicates=40", "ensemble.block=4", "time.end=2023-06")))
+
+
+def test_shared_buffers_are_kept_for_the_next_run_and_removed_at_exit(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sim\n"
+        "from sim import ensemble\n"
+        "from sim.config import compose, validate\n"
+        "s = validate(compose(['ensemble.replicates=40', 'ensemble.block=4', 'ensemble.workers=2', 'time.end=2023-06']))\n"
+        "sim.run(s)\n"
+        "folder = ensemble._BUFFERS['folder']\n"
+        "files = sorted(os.listdir(folder))\n"
+        "sim.run(s)\n"
+        "assert ensemble._BUFFERS['folder'] == folder and sorted(os.listdir(folder)) == files, 'not reused'\n"
+        "print(folder, len(files))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(sim.__file__))))
+    assert done.returncode == 0, done.stderr
+    folder, count = done.stdout.split()
+    assert int(count) == 2  # two buffers for the one worker
+    assert not os.path.exists(folder)
 
 
 def test_same_month_operations_apply_in_file_order_whatever_the_chunk(tmp_path):
