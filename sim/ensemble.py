@@ -5,7 +5,7 @@ into chunks of ``ensemble.chunk`` replicates (rounded up to whole blocks of ``en
 each chunk is one :class:`~sim.model.GeoModel` holding its replicates in lockstep. Chunks run
 in this process, or with ``ensemble.workers`` = N in this process and N − 1 worker processes
 (loky), whichever is free taking the next chunk (then chunks are cut so that each process gets
-at least four). Because every random number is tied to its replicate (:mod:`sim.streams`)
+at least two). Because every random number is tied to its replicate (:mod:`sim.streams`)
 and results are merged in chunk order, the results are bit-identical whatever the chunk size
 and the number of workers, and equal to one model holding all replicates.
 
@@ -73,13 +73,13 @@ def chunks(replicates: int, chunk: int, block: int) -> list[tuple[int, int]]:
 
 def balanced_chunks(replicates: int, chunk: int, block: int, workers: int) -> list[tuple[int, int]]:
     """Chunks for ``workers`` processes: whole blocks, at most ``chunk`` replicates (rounded up
-    to blocks) each, at least four per process (processes differ in speed: this one writes to
-    its own memory, workers to shared memory), their number a multiple of ``workers`` where
-    the blocks allow, sizes differing by at most one block, largest first (so that the
-    processes, taking chunks in order, finish together)."""
+    to blocks) each, at least two per process (processes differ in speed: this one also copies
+    the workers' chunks in; more chunks cost more fixed time each), their number a multiple of
+    ``workers`` where the blocks allow, sizes differing by at most one block, largest first (so
+    that the processes, taking chunks in order, finish together)."""
     n_blocks = -(-replicates // block)
     per_chunk = max(1, -(-chunk // block))
-    count = max(-(-n_blocks // per_chunk), 4 * workers)
+    count = max(-(-n_blocks // per_chunk), 2 * workers)
     count = min(n_blocks, -(-count // workers) * workers)
     out, first = [], 0
     for blocks in np.array_split(np.arange(n_blocks), count):
@@ -158,30 +158,19 @@ class SharedBuffer:
     path: str
     offsets: dict[str, int]
 
-    def views(self, months: int, sizes: dict[str, tuple[int, ...]], count: int) -> dict[str, np.ndarray]:
-        """Each variable's array in the buffer (the file is mapped once per process)."""
-        mapping = _mapped(self.path)
-        return {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
-                                    self.offsets[name]).reshape(months, *shape, count)
-                for name, shape in sizes.items()}
+    def views(self, months: int, sizes: dict[str, tuple[int, ...]], count: int):
+        """Map the file (all its pages at once: a page fault per 4 KB costs more) and view each
+        variable; returns (mapping, views). The chunk unmaps it when done, so that the worker's
+        resident size does not grow by the buffers (loky would take that for a leak)."""
+        import mmap
 
-
-_MAPPED: dict[str, object] = {}
-"""In a worker: the shared buffers it has mapped (mapping one costs about a millisecond per
-6 MB, against a page fault per 4 KB without MAP_POPULATE). Buffers of an earlier generation
-(another folder) are unmapped when a newer one is first used."""
-
-
-def _mapped(path: str):
-    import mmap
-
-    folder = os.path.dirname(path)
-    for old in [p for p in _MAPPED if os.path.dirname(p) != folder]:
-        _MAPPED.pop(old).close()
-    if path not in _MAPPED:
-        with open(path, "r+b") as file:
-            _MAPPED[path] = mmap.mmap(file.fileno(), 0, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
-    return _MAPPED[path]
+        length = max(self.offsets[name] + months * int(np.prod(shape)) * count * 4 for name, shape in sizes.items())
+        with open(self.path, "r+b") as file:
+            mapping = mmap.mmap(file.fileno(), length, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
+        views = {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
+                                     self.offsets[name]).reshape(months, *shape, count)
+                 for name, shape in sizes.items()}
+        return mapping, views
 
 
 def _release_memory(model: GeoModel) -> None:
@@ -245,8 +234,9 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
     """Run one chunk and write its trajectories into ``out``: the ensemble's arrays (this
     process) or a :class:`SharedBuffer` (a worker), shaped (time, ..., count) there."""
     model = _model(settings, first, count, param_values)
+    mapping = None
     if isinstance(out, SharedBuffer):
-        views = out.views(settings.months, shapes(model), count)
+        mapping, views = out.views(settings.months, shapes(model), count)
     else:
         views = {name: array[..., first:first + count] for name, array in out.items()}  # replicates last
     recorder = Recorder(model, settings.months, out=views)
@@ -255,6 +245,8 @@ def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, 
         recorder.record(t)
     result = ChunkResult(first, count, model.sampled, _events(model))
     del recorder, views
+    if mapping is not None:
+        mapping.close()  # (shared pages: this process's writes are in the parent's view)
     _release_memory(model)
     return result
 
