@@ -133,16 +133,19 @@ def test_simulation_alignment_is_the_global_minimum_of_the_energy():
     rng = np.random.default_rng(5)
     n = 5
     pairs = list(itertools.combinations(range(n), 2))
-    composite = rng.uniform(-1, 1, (300, len(pairs)))
-    composite[:20, :3] = 0.0  # zero relations count as positive
-    size = rng.uniform(0.01, 0.5, (300, n))
-    blocs, balance = landscape.alignment(composite, size, pairs)
-    aff = landscape.affinity_matrix(composite, pairs, n)
-    configs = landscape.configurations(n)
-    expected = configs[np.argmin(landscape.energies(configs, size, aff), axis=-1)]
-    np.testing.assert_array_equal(blocs, expected)
-    np.testing.assert_array_equal(balance, landscape.balance_index(aff))
-    assert 0.0 < balance.mean() < 1.0
+    # all pairs are dyads, or only some (a pair without a relation counts as positive)
+    for dyads in (pairs, [p for p in pairs if p != (0, 1) and p[1] != 4]):
+        composite = rng.uniform(-1, 1, (300, len(dyads)))
+        composite[:20, :3] = 0.0  # zero relations count as positive
+        size = rng.uniform(0.01, 0.5, (300, n))
+        blocs, balance = landscape.alignment(composite, size, dyads)
+        aff = landscape.affinity_matrix(composite, dyads, n)
+        configs = landscape.configurations(n)
+        expected = configs[np.argmin(landscape.energies(configs, size, aff), axis=-1)]
+        np.testing.assert_array_equal(blocs, expected)
+        np.testing.assert_array_equal(balance, landscape.balance_index(aff))
+        assert 0.0 < balance.mean() < 1.0
+    composite, size = rng.uniform(-1, 1, (300, len(pairs))), rng.uniform(0.01, 0.5, (300, n))
     # one set of relations, several sets of sizes: broadcast like the rest of numpy
     blocs, balance = landscape.alignment(composite[0], size[:4], pairs)
     assert blocs.shape == (4, n) and balance.shape == (4,)
