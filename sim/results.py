@@ -9,6 +9,7 @@ are embedded as YAML text.
 
 from __future__ import annotations
 
+import mmap
 import os
 import subprocess
 import tempfile
@@ -86,16 +87,24 @@ def written(model) -> dict[str, np.ndarray]:
 
 def storage(model, months: int, replicates: int | None = None) -> dict[str, np.ndarray]:
     """Float32 arrays for every variable, laid out (time, ..., replicate): replicates last, as
-    the model holds them (:func:`replicates_first` gives the labelled order). Elements that the
-    recorder never writes (:func:`written`) are zero; the rest is left for it to fill (memory
-    is touched once, not twice)."""
+    the model holds them (:func:`replicates_first` gives the labelled order), filled with zeros."""
     n = model.R if replicates is None else replicates
-    out = {}
-    for name, mask in written(model).items():
-        out[name] = np.empty((months, *mask.shape, n), dtype=np.float32)
-        if not mask.all():
-            out[name][:, ~mask] = 0.0
-    return out
+    return {name: zeros((months, *shape, n)) for name, shape in shapes(model).items()}
+
+
+def zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of zeros whose memory is taken from the OS page by page (4 KB) as it is
+    first written, and never for elements that stay zero (:func:`written`).
+
+    numpy asks for 2 MB pages for large arrays; on a virtual machine whose memory has gone back
+    to the host, touching those first cost three to six times more per byte than small pages
+    here (``docs/ensembles.md``, Speed), and every 2 MB page is taken whole, zeros included.
+    """
+    size = int(np.prod(shape)) * 4
+    if size < 2**22 or not hasattr(mmap, "MAP_ANONYMOUS"):
+        return np.zeros(shape, dtype=np.float32)
+    memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)  # zeroed by the OS
+    return np.frombuffer(memory, dtype=np.float32).reshape(shape)
 
 
 def replicates_first(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
