@@ -441,8 +441,7 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
 def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: int = 0) -> None:
     """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError).
 
-    With workers, their finished chunks wait in shared memory until this process copies them:
-    counted as two chunks per worker."""
+    With workers, their two buffers in shared memory are counted as two chunks per worker."""
     per_replicate = sum(int(np.prod(shape)) for shape in shapes(probe).values()) * 4 * settings.months  # float32
     need = per_replicate * (settings["ensemble.replicates"] + 2 * (workers - 1) * chunk)
     try:
@@ -539,7 +538,10 @@ def _shared_buffers(size: int, count: int) -> list[tuple[str, object]]:
         for k in range(count):
             path = os.path.join(pool["folder"], f"{k}.f32")
             with open(path, "w+b") as file:
-                os.posix_fallocate(file.fileno(), 0, size)  # ENOSPC now, not a SIGBUS later
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(file.fileno(), 0, size)  # ENOSPC now, not a SIGBUS later
+                else:
+                    os.ftruncate(file.fileno(), size)
                 pool["mappings"].append((path, mmap.mmap(file.fileno(), size, flags=mmap.MAP_SHARED)))
     return pool["mappings"]
 
