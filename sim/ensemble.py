@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,11 +163,9 @@ class SharedBuffer:
         """Map the file (all its pages at once: a page fault per 4 KB costs more) and view each
         variable; returns (mapping, views). The chunk unmaps it when done, so that the worker's
         resident size does not grow by the buffers (loky would take that for a leak)."""
-        import mmap
-
         length = max(self.offsets[name] + months * int(np.prod(shape)) * count * 4 for name, shape in sizes.items())
         with open(self.path, "r+b") as file:
-            mapping = mmap.mmap(file.fileno(), length, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
+            mapping = _map(file, length, populate=True)
         views = {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
                                      self.offsets[name]).reshape(months, *shape, count)
                  for name, shape in sizes.items()}
@@ -339,7 +338,7 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: _Remote | None 
             progress.update(result.count)
             yield result
         return
-    import threading
+    import concurrent.futures
     from collections import deque
 
     from joblib.externals.loky import get_reusable_executor
@@ -364,28 +363,30 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: _Remote | None 
             fn, *args = remote.task(i, buffer) if remote else tasks[i]
             return i, buffer, executor.submit(fn, *args)
 
-        running = submit()
-        while running is not None:
-            i, buffer, future = running
-            running = None
-            try:
+        running = None
+        try:
+            running = submit()
+            while running is not None:
+                i, buffer, future = running
+                running = None
                 result = future.result()
                 running = submit()  # the worker goes on while its result is copied in
                 if remote:
                     remote.receive(result, buffer)
-            except BaseException as exc:  # re-raised in this thread below
-                failures.append(exc)
-                if running is not None:  # the worker finishes it before the buffers can go
-                    running[2].exception()
-                return
-            done[i] = result
-            free.append(buffer)
+                done[i] = result
+                free.append(buffer)
+        except BaseException as exc:  # re-raised in this thread below
+            failures.append(exc)
+            if running is not None:  # the worker finishes it before the buffers can go
+                concurrent.futures.wait([running[2]])
 
     feeders = [threading.Thread(target=feed, args=(k,), daemon=True) for k in range(workers - 1)]
-    for thread in feeders:
-        thread.start()
     emitted = 0
     try:
+        if remote:
+            remote.open()
+        for thread in feeders:
+            thread.start()
         while (i := take()) is not None:
             fn, *args = tasks[i]
             done[i] = fn(*args)
@@ -398,7 +399,10 @@ def _execute(tasks: list[tuple], workers: int, progress, remote: _Remote | None 
         with lock:
             queue.clear()  # workers finish the tasks they have and take no other
         for thread in feeders:
-            thread.join()
+            if thread.ident is not None:
+                thread.join()
+        if remote:  # (not reached if a second Ctrl-C interrupts the joins: the buffers stay lent)
+            remote.close()
     if failures:
         raise failures[0]
     while emitted < len(tasks):
@@ -465,38 +469,51 @@ def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
     with _progress(settings, n) as bar:
         local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
         remote = _Remote(local, probe, months, workers - 1) if workers > 1 else None
-        for result in _execute(local, workers, bar, remote):
-            _collect(result, sampled, events, n)
+        results = _execute(local, workers, bar, remote)
+        try:
+            for result in results:
+                _collect(result, sampled, events, n)
+        finally:
+            results.close()  # stops the workers now, not when the generator is collected
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds
 
 
 class _Remote:
-    """Full-mode chunks on worker processes: each worker writes into a buffer in shared memory
-    (two per worker: it fills one while this process copies the other into the result arrays,
-    ``local[i][-1]``). The buffers come from :func:`_shared_buffers`."""
+    """Full-mode chunks on worker processes. Each worker slot (a thread feeding one worker)
+    has two buffers in shared memory: the worker fills one while this process copies the other
+    into the result arrays (``local[i][-1]``). :func:`_execute` opens it (lends the buffers
+    from :func:`_lend_buffers`) and closes it once no worker can write into them any more."""
 
     def __init__(self, local: list[tuple], probe: GeoModel, months: int, workers: int):
-        self.local, self.months, self.sizes = local, months, shapes(probe)
+        self.local, self.months, self.sizes, self.slots = local, months, shapes(probe), 2 * workers
         self.rows = {name: (Ellipsis if mask.all() else np.nonzero(mask)) for name, mask in written(probe).items()}
         count = max(task[3] for task in local)
-        self.offsets, size = {}, 0
+        self.offsets, self.size = {}, 0
         for name, shape in self.sizes.items():
-            self.offsets[name] = size
-            size += months * int(np.prod(shape)) * count * 4
-        self.mappings = _shared_buffers(size, 2 * workers)
+            self.offsets[name] = self.size
+            self.size += months * int(np.prod(shape)) * count * 4
+        self.lease = None
+
+    def open(self) -> None:
+        self.lease = _lend_buffers(self.size, self.slots)
+
+    def close(self) -> None:
+        if self.lease is not None:
+            _return_buffers(*self.lease)
+            self.lease = None
 
     def buffers(self, worker: int) -> list[int]:
         return [2 * worker, 2 * worker + 1]
 
     def task(self, i: int, buffer: int) -> tuple:
         fn, *args, _ = self.local[i]
-        return (fn, *args, SharedBuffer(self.mappings[buffer][0], self.offsets))
+        return (fn, *args, SharedBuffer(self.lease[0].mappings[buffer][0], self.offsets))
 
     def receive(self, result: ChunkResult, buffer: int) -> None:
         """Copy the elements that chunks write (:func:`~sim.results.written`) into place."""
-        mapping = self.mappings[buffer][1]
+        mapping = self.lease[0].mappings[buffer][1]
         data = self.local[0][-1]
         for name, shape in self.sizes.items():
             size = self.months * int(np.prod(shape)) * result.count
@@ -509,54 +526,101 @@ class _Remote:
                 target[(slice(None), *rows)] = chunk[(slice(None), *rows)]
 
 
-_BUFFERS: dict = {"folder": None, "size": 0, "mappings": []}
-
-
-def _shared_buffers(size: int, count: int) -> list[tuple[str, object]]:
-    """``count`` files of at least ``size`` bytes in shared memory, mapped here: (path, mmap).
-
-    Allocating shared memory costs several microseconds a page, so the buffers are kept for
-    the next run of this process (and grown when it needs more); they go when the process
-    exits, or, if it is killed, when loky's resource tracker sees it gone.
-    """
-    import atexit
+def _map(file, length: int, populate: bool = False):
+    """A shared, writable mapping of ``length`` bytes of an open file."""
     import mmap
 
-    from joblib.externals.loky.backend import resource_tracker
-
-    pool = _BUFFERS
-    if pool["mappings"] and (pool["size"] < size or len(pool["mappings"]) < count):
-        _drop_shared_buffers()
-    if not pool["mappings"]:
-        root = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        pool["folder"] = tempfile.mkdtemp(prefix=f"geosim-{os.getpid()}-", dir=root)
-        resource_tracker.register(pool["folder"], "folder")
-        if not pool.get("atexit"):
-            atexit.register(_drop_shared_buffers)
-            pool["atexit"] = True
-        pool["size"] = size
-        for k in range(count):
-            path = os.path.join(pool["folder"], f"{k}.f32")
-            with open(path, "w+b") as file:
-                if hasattr(os, "posix_fallocate"):
-                    os.posix_fallocate(file.fileno(), 0, size)  # ENOSPC now, not a SIGBUS later
-                else:
-                    os.ftruncate(file.fileno(), size)
-                pool["mappings"].append((path, mmap.mmap(file.fileno(), size, flags=mmap.MAP_SHARED)))
-    return pool["mappings"]
+    if not hasattr(mmap, "MAP_SHARED"):  # Windows: shared and writable by default
+        return mmap.mmap(file.fileno(), length)
+    flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
+    return mmap.mmap(file.fileno(), length, flags=flags)
 
 
-def _drop_shared_buffers() -> None:
-    from joblib.externals.loky.backend import resource_tracker
+class _Buffers:
+    """``count`` files of ``size`` bytes in a folder of their own, mapped in this process as
+    (path, mmap). In /dev/shm when it has room, else in the temporary directory."""
 
-    pool = _BUFFERS
-    for _, mapping in pool["mappings"]:
-        mapping.close()
-    pool["mappings"] = []
-    if pool["folder"] is not None:
-        shutil.rmtree(pool["folder"], ignore_errors=True)
-        resource_tracker.unregister(pool["folder"], "folder")
-        pool["folder"] = None
+    def __init__(self, size: int, count: int):
+        from joblib.externals.loky.backend import resource_tracker
+
+        root = None
+        try:
+            stat = os.statvfs("/dev/shm")
+            root = "/dev/shm" if stat.f_bavail * stat.f_frsize >= 2 * size * count else None
+        except (OSError, AttributeError):
+            pass
+        self.pid, self.size, self.mappings = os.getpid(), size, []
+        self.folder = tempfile.mkdtemp(prefix=f"geosim-{self.pid}-", dir=root)
+        resource_tracker.register(self.folder, "folder")  # removed by loky's tracker if this process dies
+        try:
+            for k in range(count):
+                path = os.path.join(self.folder, f"{k}.f32")
+                with open(path, "w+b") as file:
+                    if hasattr(os, "posix_fallocate"):
+                        os.posix_fallocate(file.fileno(), 0, size)  # ENOSPC now, not a SIGBUS later
+                    else:
+                        os.ftruncate(file.fileno(), size)
+                    self.mappings.append((path, _map(file, size)))
+        except BaseException:
+            self.remove()
+            raise
+
+    def remove(self) -> None:
+        from joblib.externals.loky.backend import resource_tracker
+
+        if os.getpid() != self.pid:  # inherited through fork: the files are the parent's
+            return
+        for _, mapping in self.mappings:
+            mapping.close()
+        self.mappings = []
+        shutil.rmtree(self.folder, ignore_errors=True)
+        resource_tracker.unregister(self.folder, "folder")
+
+
+_KEPT: dict = {"buffers": None, "busy": False, "atexit": False}
+"""This process's buffers, kept between runs (allocating shared memory costs several
+microseconds a page), and whether a run is using them."""
+_KEPT_LOCK = threading.Lock()
+
+
+def _lend_buffers(size: int, count: int) -> tuple[_Buffers, bool]:
+    """Buffers for one run and whether they are the kept ones. The kept ones are grown when a
+    run needs more; a run that finds them in use (another thread's run, or a run whose workers
+    were abandoned by a second Ctrl-C) gets buffers of its own, removed after it."""
+    import atexit
+
+    with _KEPT_LOCK:
+        kept = _KEPT["buffers"]
+        if kept is not None and kept.pid != os.getpid():  # inherited through fork
+            _KEPT.update(buffers=None, busy=False)
+            kept = None
+        if _KEPT["busy"]:
+            return _Buffers(size, count), False
+        if kept is not None and (kept.size < size or len(kept.mappings) < count):
+            kept.remove()
+            kept = _KEPT["buffers"] = None
+        if kept is None:
+            kept = _KEPT["buffers"] = _Buffers(size, count)
+            if not _KEPT["atexit"]:
+                atexit.register(_drop_kept_buffers)
+                _KEPT["atexit"] = True
+        _KEPT["busy"] = True
+        return kept, True
+
+
+def _return_buffers(buffers: _Buffers, kept: bool) -> None:
+    if not kept:
+        buffers.remove()
+        return
+    with _KEPT_LOCK:
+        _KEPT["busy"] = False
+
+
+def _drop_kept_buffers() -> None:
+    with _KEPT_LOCK:
+        if _KEPT["buffers"] is not None:
+            _KEPT["buffers"].remove()
+            _KEPT["buffers"] = None
 
 
 def _collect(result: ChunkResult, sampled: dict, events: dict, n: int) -> None:
@@ -638,25 +702,29 @@ def _run_summary(settings, values, plan, workers, probe) -> xr.Dataset:
     crossings = np.zeros(months, dtype=np.int64)
     with _progress(settings, n) as bar:
         tasks = [(_summary_chunk, settings, first, count, _slice(values, first, count), edges) for first, count in plan]
-        for result in _execute(tasks, workers, bar):
-            acc = result.summary["acc"]
-            if total is None:
-                total = {name: {"hist": np.zeros(a["hist"].shape, np.int64), "min": a["min"].copy(), "max": a["max"].copy(),
-                                "sum": np.zeros(a["min"].shape), "sumsq": np.zeros(a["min"].shape)}
-                         for name, a in acc.items()}
-            for name, a in acc.items():
-                t = total[name]
-                t["hist"] += a["hist"]
-                np.minimum(t["min"], a["min"], out=t["min"])
-                np.maximum(t["max"], a["max"], out=t["max"])
-                for b in range(a["sum"].shape[1]):  # block by block, in block order: the same for any chunking
-                    t["sum"] += a["sum"][:, b]
-                    t["sumsq"] += a["sumsq"][:, b]
-            crossings += result.summary["crossings"]
-            for name, v in result.summary["samples"].items():
-                samples.setdefault(name, []).append(v)
-            if result.summary["samples"]:
-                _collect(result, sampled, events, SAMPLE)
+        results = _execute(tasks, workers, bar)
+        try:
+            for result in results:
+                acc = result.summary["acc"]
+                if total is None:
+                    total = {name: {"hist": np.zeros(a["hist"].shape, np.int64), "min": a["min"].copy(), "max": a["max"].copy(),
+                                    "sum": np.zeros(a["min"].shape), "sumsq": np.zeros(a["min"].shape)}
+                             for name, a in acc.items()}
+                for name, a in acc.items():
+                    t = total[name]
+                    t["hist"] += a["hist"]
+                    np.minimum(t["min"], a["min"], out=t["min"])
+                    np.maximum(t["max"], a["max"], out=t["max"])
+                    for b in range(a["sum"].shape[1]):  # block by block, in block order: the same for any chunking
+                        t["sum"] += a["sum"][:, b]
+                        t["sumsq"] += a["sumsq"][:, b]
+                crossings += result.summary["crossings"]
+                for name, v in result.summary["samples"].items():
+                    samples.setdefault(name, []).append(v)
+                if result.summary["samples"]:
+                    _collect(result, sampled, events, SAMPLE)
+        finally:
+            results.close()
     keep = min(n, SAMPLE)
     ds = _dataset(replicates_first({k: np.concatenate(v, axis=-1) for k, v in samples.items()}), settings, probe,
                   np.arange(keep))

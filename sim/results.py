@@ -99,6 +99,7 @@ def zeros(shape: tuple[int, ...]) -> np.ndarray:
     numpy asks for 2 MB pages for large arrays; on a virtual machine whose memory has gone back
     to the host, touching those first cost three to six times more per byte than small pages
     here (``docs/ensembles.md``, Speed), and every 2 MB page is taken whole, zeros included.
+    (Where the system gives 2 MB pages to all memory, THP ``always``, this changes nothing.)
     """
     size = int(np.prod(shape)) * 4
     if size < 2**22 or not hasattr(mmap, "MAP_ANONYMOUS"):

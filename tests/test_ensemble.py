@@ -321,10 +321,10 @@ def test_shared_buffers_are_kept_for_the_next_run_and_removed_at_exit(tmp_path):
         "from sim.config import compose, validate\n"
         "s = validate(compose(['ensemble.replicates=40', 'ensemble.block=4', 'ensemble.workers=2', 'time.end=2023-06']))\n"
         "sim.run(s)\n"
-        "folder = ensemble._BUFFERS['folder']\n"
+        "folder = ensemble._KEPT['buffers'].folder\n"
         "files = sorted(os.listdir(folder))\n"
         "sim.run(s)\n"
-        "assert ensemble._BUFFERS['folder'] == folder and sorted(os.listdir(folder)) == files, 'not reused'\n"
+        "assert ensemble._KEPT['buffers'].folder == folder and sorted(os.listdir(folder)) == files, 'not reused'\n"
         "print(folder, len(files))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
@@ -333,6 +333,29 @@ def test_shared_buffers_are_kept_for_the_next_run_and_removed_at_exit(tmp_path):
     folder, count = done.stdout.split()
     assert int(count) == 2  # two buffers for the one worker
     assert not os.path.exists(folder)
+
+
+def test_a_run_that_finds_the_kept_buffers_in_use_gets_its_own():
+    import glob
+    import tempfile
+
+    import sim.ensemble as ensemble
+
+    common = ["ensemble.replicates=40", "ensemble.block=4", "time.end=2023-06"]
+    expected = sim.run(settings(*common))
+
+    def folders():
+        return {*glob.glob("/dev/shm/geosim-*"), *glob.glob(f"{tempfile.gettempdir()}/geosim-*")}
+
+    buffers, kept = ensemble._lend_buffers(1, 2)  # as if another run in this process held them
+    try:
+        assert kept
+        before = folders()
+        assert same(sim.run(settings(*common, "ensemble.workers=2")), expected)
+        assert folders() == before  # its own buffers are gone after the run
+    finally:
+        ensemble._return_buffers(buffers, kept)
+    assert not ensemble._KEPT["busy"]
 
 
 def test_same_month_operations_apply_in_file_order_whatever_the_chunk(tmp_path):

@@ -153,25 +153,18 @@ def alignment(composite: np.ndarray, capability: np.ndarray, pairs: list[tuple[i
 @functools.lru_cache(maxsize=32)
 def _layout(n: int, pairs: tuple[tuple[int, int], ...]):
     """What :func:`alignment_rows` needs of the actors and dyads alone (cached per model layout):
-    the configurations, the dyads' states, the dyads each configuration splits (flat, with the
-    start of each configuration's) and the dyads of each triad of states."""
+    the configurations, the dyads' states, which dyads each configuration splits (per dyad, a
+    (K, 1) mask over the configurations) and the dyads of each triad of states."""
     configs = configurations(n)  # (K, n)
     i = np.array([a for a, _ in pairs], dtype=np.intp)
     j = np.array([b for _, b in pairs], dtype=np.intp)
-    splits = [np.flatnonzero(row) for row in configs[:, i] != configs[:, j]]  # dyads each configuration splits
+    splits = (configs[:, i] != configs[:, j]).T[:, :, None]  # (D, K, 1)
     dyad = {frozenset(p): d for d, p in enumerate(pairs)}
     triads = [[dyad[frozenset(e)] for e in ((a, b), (b, c), (a, c)) if frozenset(e) in dyad]
               for a, b, c in itertools.combinations(range(n), 3)]
     # each triad's dyads, padded with D (a row of no relation, positive): (triads, 3)
     triad_dyads = np.array([t + [len(pairs)] * (3 - len(t)) for t in triads], dtype=np.intp).reshape(-1, 3)
-    return configs, i, j, _groups(splits[1:]), triad_dyads
-
-
-def _groups(lists) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices and the start of each (non-empty) list in them."""
-    sizes = [len(x) for x in lists]
-    flat = np.concatenate([np.asarray(x, dtype=np.intp) for x in lists]) if lists else np.zeros(0, np.intp)
-    return flat, np.cumsum([0, *sizes[:-1]], dtype=np.intp)
+    return configs, i, j, splits, triad_dyads
 
 
 def alignment_rows(composite: np.ndarray, capability: np.ndarray,
@@ -181,19 +174,16 @@ def alignment_rows(composite: np.ndarray, capability: np.ndarray,
     composite (D, R), capability (A, R), in their own float type; returns blocs (A, R) and
     balance (R,). Up to :data:`EXACT_STATES` states it works per dyad: the energy of a configuration
     is the sum of ``s_i s_j a_ij`` over the dyads it splits (half of ``E``, the same minima),
-    added row by row in dyad order (the same sums for any number of replicates).
+    added dyad by dyad (the same sums for any number of replicates).
     """
     if capability.shape[0] > EXACT_STATES:
         blocs, balance = alignment(composite.T, capability.T, pairs)
         return blocs.T, balance
-    configs, i, j, (split, split_starts), triads = _layout(
-        capability.shape[0], tuple(map(tuple, pairs)))
+    configs, i, j, splits, triads = _layout(capability.shape[0], tuple(map(tuple, pairs)))
     w = capability[i] * capability[j] * composite  # (D, R)
     energy = np.zeros((len(configs), *w.shape[1:]), dtype=w.dtype)  # configuration 0 splits nothing
-    terms = np.take(w, split, axis=0)
-    ends = [*split_starts[1:], len(split)]
-    for k, (start, end) in enumerate(zip(split_starts, ends, strict=True), start=1):
-        np.add.reduce(terms[start:end], axis=0, out=energy[k])  # row after row (reduceat may pair them)
+    for d, split in enumerate(splits):  # element by element, in dyad order, whatever R is
+        np.add(energy, w[d], out=energy, where=split)
     best = np.argmin(energy, axis=0)  # ties keep the first configuration
     blocs = np.take(configs.T, best, axis=1)  # (n, R)
     if not len(triads):
