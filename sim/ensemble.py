@@ -166,10 +166,15 @@ class SharedBuffer:
         length = max(self.offsets[name] + months * int(np.prod(shape)) * count * 4 for name, shape in sizes.items())
         with open(self.path, "r+b") as file:
             mapping = _map(file, length, populate=True)
-        views = {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
-                                     self.offsets[name]).reshape(months, *shape, count)
-                 for name, shape in sizes.items()}
-        return mapping, views
+        return mapping, _chunk_views(mapping, self.offsets, months, sizes, count)
+
+
+def _chunk_views(mapping, offsets: dict[str, int], months: int, sizes: dict[str, tuple[int, ...]],
+                 count: int) -> dict[str, np.ndarray]:
+    """Each variable's (time, ..., count) float32 array in a buffer, starting at ``offsets[name]``."""
+    return {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
+                                offsets[name]).reshape(months, *shape, count)
+            for name, shape in sizes.items()}
 
 
 def _release_memory(model: GeoModel) -> None:
@@ -513,11 +518,9 @@ class _Remote:
 
     def receive(self, result: ChunkResult, buffer: int) -> None:
         """Copy the elements that chunks write (:func:`~sim.results.written`) into place."""
-        mapping = self.lease[0].mappings[buffer][1]
         data = self.local[0][-1]
-        for name, shape in self.sizes.items():
-            size = self.months * int(np.prod(shape)) * result.count
-            chunk = np.frombuffer(mapping, np.float32, size, self.offsets[name]).reshape(self.months, *shape, -1)
+        chunks = _chunk_views(self.lease[0].mappings[buffer][1], self.offsets, self.months, self.sizes, result.count)
+        for name, chunk in chunks.items():
             target = data[name][..., result.first:result.first + result.count]
             rows = self.rows[name]
             if rows is Ellipsis:
