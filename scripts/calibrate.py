@@ -25,6 +25,7 @@ candidates next to them so a reader can see why.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 
@@ -33,35 +34,55 @@ from scipy.optimize import brentq, fsolve
 
 from sim import validate as V
 from sim.config import compose, validate
+from sim.model import GeoModel
 from sim.parameters import GLOBAL
 from sim.run import run
 
-FIRST_MONTH_OUTPUT = 50.0  # drones/month in 2023-01 (assumption: the line was starting up)
+CTX6 = (2738.0, 5760.0)  # drones built at Alabuga: 2023; January–September 2024
 
 
-def logistic(k0: float, growth: float, kmax: float, months: np.ndarray) -> np.ndarray:
-    return kmax / (1.0 + (kmax / k0 - 1.0) * np.exp(-growth * months))
+@functools.lru_cache(maxsize=8)
+def _plant_settings(overrides: tuple[str, ...]):
+    return validate(compose(["war.drones.noise=0", "time.end=2024-12", *overrides]))
 
 
-def fit_production(k0: float = FIRST_MONTH_OUTPUT) -> tuple[float, float]:
-    """Growth rate and capacity matching ctx6: 2,738 in 2023, 5,760 in Jan–Sep 2024."""
-    t = np.arange(24)
+def plant_path(initial: float, build_rate: float, overrides: tuple[str, ...] = ()) -> np.ndarray:
+    """Drones the model's plant builds each month (noise off), given the capacity at opening and
+    the build rate: the model's own investment rule, not a curve."""
+    s = _plant_settings(tuple(overrides))
+    m = GeoModel(s, 1, rng=0, param_values={"war.drones.production_initial": np.array([initial]),
+                                            "war.drones.build_rate": np.array([build_rate])})
+    out = []
+    for _ in range(s.months):
+        m.step()
+        out.append(float(m.drones_produced[0]))
+    return np.array(out)
 
+
+def plant_output(initial: float, build_rate: float, overrides: tuple[str, ...] = ()) -> tuple[float, float]:
+    """Drones built in 2023 and in Jan–Sep 2024 (the months ctx6 covers)."""
+    out = plant_path(initial, build_rate, overrides)
+    y23 = _plant_settings(tuple(overrides)).month_index("2023-01")
+    return out[y23:y23 + 12].sum(), out[y23 + 12:y23 + 21].sum()
+
+
+def fit_production(overrides: tuple[str, ...] = ()) -> tuple[float, float]:
+    """Capacity at opening and build rate for which the plant matches ctx6 exactly."""
     def residual(x):
-        growth, kmax = x
-        k = logistic(k0, growth, kmax, t)
-        return [k[:12].sum() - 2738.0, k[12:21].sum() - 5760.0]
+        return [a - b for a, b in zip(plant_output(x[0], x[1], overrides), CTX6, strict=True)]
 
-    growth, kmax = fsolve(residual, [0.2, 900.0])
-    assert max(abs(r) for r in residual([growth, kmax])) < 1e-6
-    return float(growth), float(kmax)
+    initial, rate = fsolve(residual, [20.0, 40.0])
+    assert max(abs(r) for r in residual([initial, rate])) < 1e-3
+    return float(initial), float(rate)
 
 
 def stage_production() -> None:
-    growth, kmax = fit_production()
-    print(f"production: initial {FIRST_MONTH_OUTPUT:.0f}/month -> growth {growth:.3f}/month, capacity {kmax:.0f}/month")
-    print(f"  registry: growth {GLOBAL['war.drones.production_growth'].default}, "
-          f"capacity {GLOBAL['war.drones.production_max'].default}")
+    initial, rate = fit_production()
+    print(f"production: capacity at opening {initial:.1f}/month, build rate {rate:.1f}/month per month "
+          f"(with the default input sanctions; ctx6: {CTX6[0]:,.0f} in 2023, {CTX6[1]:,.0f} in Jan–Sep 2024)")
+    print(f"  registry: initial {GLOBAL['war.drones.production_initial'].default}, "
+          f"build rate {GLOBAL['war.drones.build_rate'].default}")
+    print("  the plant then grows while demand outruns it; ctx6 ends in 2024-09, what it does later is the rule's")
     # the swarm doctrine: how wide the adoption curve must be for a 2024/2023 launch ratio of ~4.4
     mid = 18  # 2024-01, months after 2022-07
 

@@ -49,7 +49,9 @@ ECONOMIC = CHANNEL["economic"]
 DRONES, TROOPS, ARMS, TRADE, COVER = (GOOD[g] for g in ("drones", "troops", "arms", "trade", "cover"))
 GOODS_OF_CHANNEL = [[GOOD[g] for g in prm.GOODS if prm.CHANNEL_OF_GOOD[g] == c] for c in prm.CHANNELS]
 _ALWAYS_NEEDED = {ARMS, COVER, TRADE}  # needs that insecurity or sanctions can raise above the baseline
-_ACTOR_FIELDS = ("cinc", "insecurity", "sanctions")
+_ACTOR_FIELDS = ("cinc", "insecurity", "sanctions", "prestige", "troop_aversion")
+TERMS = ("relation", "needs", "ally", "project", "prestige", "sanctions", "overextension", "reaction", "troops")
+"""The terms of a supplier's payoff on a route (docs/model.md 7.5); costs are negative."""
 _EPS = 1e-12
 
 
@@ -132,6 +134,24 @@ class _ReplicatesFirst:
                              "(replicates last) instead")
 
 
+def reference_settings(settings: Settings) -> Settings:
+    """The reference world of ``settings``: every numeric parameter at its registry default
+    (the observed world), except the starting relations, policy, and the parameters of actors
+    the registry does not know (they have no observed default). Dates, the actor list and the
+    war's roles stay as configured; nothing is sampled."""
+    from dataclasses import replace
+
+    values = dict(settings.values)
+    for path, p in prm.registry(settings.actors).items():
+        if p.kind != "float" or path.startswith(("relations.", "policy.")):
+            continue
+        if path.startswith("actors.") and path.split(".")[1] not in prm.ACTORS:
+            continue
+        values[path] = p.default
+    values["ensemble.sample_parameters"] = False
+    return replace(settings, values=values)
+
+
 class GeoModel(mesa.Model):
     """The five-state system; every state variable is an array over R replicates.
 
@@ -183,7 +203,7 @@ class GeoModel(mesa.Model):
 
     def __init__(self, settings: Settings, replicates: int, rng=None,
                  operations: list[Operation] | None = None,
-                 param_values: dict[str, np.ndarray] | None = None, first: int = 0):
+                 param_values: dict[str, np.ndarray] | None = None, first: int = 0, reference: bool = False):
         seed = seed_sequence(rng)
         super().__init__(rng=np.random.default_rng(seed))  # Mesa's own generator; the rules use self.streams
         self.settings = settings
@@ -214,6 +234,8 @@ class GeoModel(mesa.Model):
         self._cinc = actor_field("cinc")
         self._insecurity = actor_field("insecurity")
         self._sanctions = actor_field("sanctions")
+        self._prestige = actor_field("prestige")
+        self._troop_aversion = actor_field("troop_aversion")
         self._needs_base = np.stack([actor_field(f"needs.{g}") for g in prm.GOODS], axis=1)  # (A, G, R)
         self._offers = np.stack([actor_field(f"offers.{g}") for g in prm.GOODS], axis=1)
         self._policy = np.zeros((D, C, R), dtype)
@@ -265,6 +287,9 @@ class GeoModel(mesa.Model):
         self.territory = self.par["war.territory.initial"].copy()
         self.drone_stock = np.zeros(R, dtype)
         self.drone_import_need = np.zeros(R, dtype)
+        opened = settings.month_index(v["war.drones.production_start"]) <= 0  # the plant runs from the start
+        self.capacity = (np.minimum(self.par["war.drones.production_initial"], self.par["war.drones.production_max"]) if opened
+                         else np.zeros(R, dtype))
         self._troops_present = np.zeros((self.n_routes, R), dtype)
         self._hostility_matrix = np.zeros((A, A, R), dtype)
         self._noise_month = None
@@ -275,23 +300,45 @@ class GeoModel(mesa.Model):
         for i, key in enumerate(self.actor_keys):
             StateAgent(self, key, i, settings.names[key])
         self.states = sorted(self.agents, key=lambda a: a.index)
-        self._rest_state()
+        if reference:
+            self._reference_pass()
+        else:
+            self._rest_state()
 
-    def _rest_state(self) -> None:
-        """Make the starting relations a rest point of the dynamics, before any event.
-
-        A noise-free pass over the first month (no random draws) gives the flows the
-        configuration implies at the start; trust starts at the level those flows sustain, and
-        the structural offset (D, C, R) is set so that each channel's target equals its
-        starting strength. Trends then come only from what changes: the war, the drone plant,
-        events. Nothing of this pass is recorded.
-        """
+    def _reference_pass(self) -> None:
+        """A noise-free pass over the first month (no random draws): the flows, trust and
+        drivers of this configuration at the start, kept as ``_rest_drivers`` (D, C, R) and
+        ``_rest_trust`` (D, R). Nothing of it is recorded."""
         self.war_demand(noise=False)
         self.assess_states()
         self.exchange(noise=False)
         self._drivers()  # sets the volume delivered between each pair
         self._trust = np.minimum(self._dyad_volume * self._params()["inverse_trust_reference"], 1.0)
-        self._offset = np.arctanh(np.clip(self._strength, -0.995, 0.995)) - self._drivers()
+        self._rest_trust = self._trust.copy()
+        self._rest_drivers = self._drivers().copy()
+        self._measures_zero()
+
+    def _rest_state(self) -> None:
+        """Calibrate each channel's target on the reference world (docs/model.md, section 5).
+
+        The reference is this configuration with every incentive at its registry default (the
+        observed world; the starting relations, the actor list and the dates as configured).
+        Its noise-free first month gives the drivers ``X0`` and the trust the starting relations
+        rest on. With ``a = artanh(x0)`` of the configured starting strength, a channel's target
+        is ``tanh(offset + policy + scale x drivers)``: for a cooperative start (a >= 0) drivers
+        that over-explain it are scaled down (scale = a / X0, offset 0) and an unexplained rest
+        is a standing affinity (offset = a - X0 >= 0, scale 1), so a channel whose reasons to
+        cooperate vanish decays towards 0, never below (P12); for a hostile start the remainder
+        is a standing conflict of interest (offset = a - X0 < 0). Because the reference does not
+        follow the user's values, a changed incentive moves the equilibrium.
+        """
+        ref = GeoModel(reference_settings(self.settings), 1, rng=0, operations=[], reference=True)
+        x0 = ref._rest_drivers  # (D, C, 1)
+        self._trust = np.repeat(ref._rest_trust, self.R, axis=1).astype(self.dtype)
+        a = np.arctanh(np.clip(self._strength, -0.995, 0.995))
+        over = (a >= 0) & (x0 > a)
+        self._scale = np.where(over, a / np.where(over, x0, 1.0), 1.0).astype(self.dtype)
+        self._offset = np.where(over, 0.0, a - x0).astype(self.dtype)
         self._measures_zero()
 
     def _value(self, path: str):
@@ -337,6 +384,14 @@ class GeoModel(mesa.Model):
         self.route_dyad = self.dyad_of_pair[self.route_sup, self.route_rec]
         self._route_dc = self.route_dyad * C + self.route_channel  # row of the strength (D*C, R)
         self._route_group = self.route_rec * G + self.route_good  # row of the needs (A*G, R)
+        pair_key = self.route_sup * A + self.route_rec
+        pairs, self._route_pair = np.unique(pair_key, return_inverse=True)  # (supplier, receiver) pairs
+        self._pair_sup, self._pair_rec = pairs // A, pairs % A
+        # per pair and third state k: 1 where k is neither the supplier nor the receiver, (P, A, 1)
+        third = np.ones((len(pairs), A, 1), self.dtype)
+        third[np.arange(len(pairs)), self._pair_sup] = 0.0
+        third[np.arange(len(pairs)), self._pair_rec] = 0.0
+        self._pair_third = third
         # sums over routes: by (receiver, good) for the market shares; by (dyad, channel) for the
         # relations (both directions); by (receiver, supplier, channel) for dependence
         self._by_need = _Grouped(self._route_group)
@@ -359,6 +414,10 @@ class GeoModel(mesa.Model):
         self.route_troops = self.route_good == TROOPS
         self.route_troops_in = self.route_troops & (self.route_rec == self.attacker)
         self.route_aid = (self.route_rec == self.defender) & (self.route_channel == MILITARY)
+        self.route_project = np.zeros(n, dtype=bool)  # military routes inside a shared project
+        for members in self.anchor_members.values():
+            self.route_project |= ((self.route_channel == MILITARY) & np.isin(self.route_sup, members)
+                                   & np.isin(self.route_rec, members))
         self._overextends = np.flatnonzero(self.route_overextends)
         self._drones_in = np.flatnonzero(self.route_drones_in)
         self._troops = np.flatnonzero(self.route_troops)
@@ -459,12 +518,33 @@ class GeoModel(mesa.Model):
             structural[:, ECONOMIC] += (p["dynamics.weight.sanctions"] * np.minimum(si, sj)
                                         - p["dynamics.weight.exposure"] * np.abs(si - sj))
             market = (outside[None, :, :] * (1.0 - self._sanctions[:, None, :])).reshape(self.A * G, R)
+            # payoff terms that depend on parameters only, (routes, R)
+            n = self.n_routes
+            project = np.zeros((n, R), self.dtype)
+            military = self.route_channel == MILITARY
+            for name, members in self.anchor_members.items():
+                inside = military & np.isin(self.route_sup, members) & np.isin(self.route_rec, members)
+                project[inside] += p["exchange.gain.project"] * p[f"anchors.{name}.status"]
+            prestige = p["exchange.gain.prestige"] * self._prestige[self.route_sup]
+            sanctions = -p["exchange.cost.sanctions"] * np.maximum(
+                self._sanctions[self.route_rec] - self._sanctions[self.route_sup], 0.0)
+            troops = -p["exchange.cost.troops"] * self._troop_aversion[self.route_sup] * (
+                self.route_good == TROOPS)[:, None]
+            static = project + prestige
+            static += sanctions
+            static += troops
             self._derived = {
                 "route_threshold": thresholds[self.route_good],  # (routes, R)
-                "half_offer": 0.5 * self._offers[self.route_sup, self.route_good],  # (routes, R)
+                "offer": self._offers[self.route_sup, self.route_good],  # (routes, R)
                 "market": market[self._by_need.keys],  # (groups of routes by receiver and good, R)
-                "half_inverse_width": 0.5 / p["exchange.width"],
-                "half_decision_noise": 0.5 * p["dynamics.noise.decision"],
+                "inverse_width": 1.0 / p["exchange.width"],
+                "decision_noise": p["dynamics.noise.decision"],
+                "gain_needs": p["exchange.gain.needs"],
+                "gain_ally": p["exchange.gain.ally"],
+                "cost_reaction": -p["exchange.cost.reaction"],
+                "overextension": -p["exchange.overextension"],
+                "term_project": project, "term_prestige": prestige, "term_sanctions": sanctions, "term_troops": troops,
+                "static": static,
                 "rate": rates[self._channel_of_dc],  # (D*C, R)
                 "relation_noise": p["dynamics.noise.relation"],
                 "weight_flow": p["dynamics.weight.flow"],
@@ -508,28 +588,37 @@ class GeoModel(mesa.Model):
         """Drone demand (swarm doctrine x war intensity), domestic production, import need.
 
         demand_t     = demand_max * W_t * logistic((t - midpoint) / width)
-        production_t = logistic growth from production_initial to production_max, x noise
-        import need  = (1 - production capacity / production_max) * demand_t / import_capacity
+        production_t = the plant's capacity (a state that grows by investment, war_outcomes) x noise
+        import need  = max(0, demand_t - capacity_t) / import_capacity, at most 1
         """
         p, k = self.par, self.month
         s = self.settings
         mid = s.month_index(s["war.drones.doctrine_midpoint"])
         doctrine = _sigmoid((k - mid) / p["war.drones.doctrine_width"])
         self.drones_demanded = p["war.drones.demand_max"] * self.war_intensity * doctrine
-        since = k - s.month_index(s["war.drones.production_start"])
-        kmax, k0, growth = p["war.drones.production_max"], p["war.drones.production_initial"], p["war.drones.production_growth"]
-        if since >= 0:
-            k0 = np.minimum(k0, kmax)
-            capacity = kmax / (1.0 + (kmax / np.maximum(k0, _EPS) - 1.0) * np.exp(-growth * since))
-            capacity = np.where(k0 > 0, capacity, 0.0)
-        else:
-            capacity = np.zeros(self.R, self.dtype)
+        capacity = self.capacity
         sd = p["war.drones.noise"]
         self.drones_produced = capacity * np.exp(sd * self.noise()["production"] - 0.5 * sd**2) if noise else capacity
-        localisation = capacity / kmax
-        orders = (1.0 - localisation) * self.drones_demanded
+        self.drone_orders = np.maximum(self.drones_demanded - capacity, 0.0)
         cap = p["war.drones.import_capacity"]
-        self.drone_import_need = np.where(cap > 0, np.minimum(1.0, orders / np.maximum(cap, _EPS)), 0.0)
+        self.drone_import_need = np.where(cap > 0, np.minimum(1.0, self.drone_orders / np.maximum(cap, _EPS)), 0.0)
+
+    def invest(self) -> None:
+        """The plant after this month (A3, A6, ctx6). It opens at ``production_start`` with
+        ``production_initial``; then, while the demand the doctrine is heading for (``demand_max``
+        x war intensity) outruns it, it grows by the build rate its sanctioned inputs allow,
+        ``build_rate`` x (1 - ``input_sanctions`` x sanctions), up to the site's ceiling
+        ``production_max``. It never shrinks."""
+        p, s = self.par, self.settings
+        opening = s.month_index(s["war.drones.production_start"])
+        if self.month + 1 == opening:
+            self.capacity = np.minimum(p["war.drones.production_initial"], p["war.drones.production_max"])
+        elif self.month >= opening:
+            planned = p["war.drones.demand_max"] * self.war_intensity
+            build = p["war.drones.build_rate"] * np.maximum(
+                1.0 - p["war.drones.input_sanctions"] * self._sanctions[self.attacker], 0.0)
+            grown = self.capacity + np.minimum(build, np.maximum(planned - self.capacity, 0.0))
+            self.capacity = np.maximum(self.capacity, np.minimum(grown, p["war.drones.production_max"]))
 
     def assess_states(self) -> None:
         """Every state's threat and needs at once: the rules of ``StateAgent.assess`` for all states.
@@ -554,25 +643,51 @@ class GeoModel(mesa.Model):
         np.clip(need, 0.0, 1.0, out=need)
 
     def exchange(self, noise: bool = True) -> None:
-        """Noisy willingness per route, needs shared among suppliers and the world market.
+        """Each supplier's noisy logit choice on its net payoff per route; needs shared among
+        suppliers and the world market.
 
-        willingness = logistic((strength on the good's channel - threshold_g) / width + noise)
-                      x (1 - overextension x W) for military goods of a state at war
+        payoff      = (strength on the good's channel - threshold_g) / width      (relation)
+                      + gains (own needs the receiver can meet, shared adversary, shared project,
+                      prestige) - costs (sanctions exposure, overextension at war, third states'
+                      reaction, own troops)
+        willingness = logistic(payoff + noise)
         attraction  = offer x willingness;  world market = outside_g x (1 - sanctions of receiver)
         flow        = need x min(1, total attraction) x attraction / total attraction
         """
         R, q = self.R, self._params()
-        # logistic(x) = (1 + tanh(x / 2)) / 2, with the halves folded into the parameters
-        z = np.take(self._strength.reshape(-1, R), self._route_dc, axis=0)  # (routes, R)
-        z -= q["route_threshold"]
-        z *= q["half_inverse_width"]
+        relation = np.take(self._strength.reshape(-1, R), self._route_dc, axis=0)  # (routes, R)
+        relation -= q["route_threshold"]
+        relation *= q["inverse_width"]
+        glue = self._glue = self._shared_adversary()  # (D, R)
+        ps, pr = self._pair_sup, self._pair_rec
+        exchange_value = self._needs[ps, 0] * self._offers[pr, 0]  # what the receiver could give the supplier, (P, R)
+        for g in range(1, G):
+            exchange_value += self._needs[ps, g] * self._offers[pr, g]
+        hostility = self._hostility_matrix
+        # capability hostile to the receiver but not (yet) to the supplier: who would react, (P, R)
+        exposed = hostility[pr] * (1.0 - hostility[ps])
+        exposed *= self._pair_third
+        reaction = _weighted_sum(exposed, self._capability_share)
+        needs = np.take(exchange_value, self._route_pair, axis=0)
+        needs *= q["gain_needs"]
+        ally = np.take(glue, self.route_dyad, axis=0)
+        ally *= q["gain_ally"]
+        react = np.take(reaction, self._route_pair, axis=0)
+        react *= q["cost_reaction"]
+        self._terms = {"relation": relation, "needs": needs, "ally": ally, "reaction": react}
+        z = relation + needs
+        z += ally
+        z += react
+        z += q["static"]
+        if len(self._overextends):
+            z[self._overextends] += q["overextension"] * self.war_intensity
         if noise:
-            z += self.noise()["routes"] * q["half_decision_noise"]
+            z += self.noise()["routes"] * q["decision_noise"]
+        z *= 0.5  # logistic(x) = (1 + tanh(x / 2)) / 2
         attraction = np.tanh(z, out=z)
         attraction += 1.0
-        if len(self._overextends):
-            attraction[self._overextends] *= 1.0 - self.par["exchange.overextension"] * self.war_intensity
-        attraction *= q["half_offer"]
+        attraction *= 0.5
+        attraction *= q["offer"]
         total = self._by_need(attraction)  # per (receiver, good) that some route serves
         total += q["market"]
         share = np.minimum(1.0, total)
@@ -581,6 +696,17 @@ class GeoModel(mesa.Model):
         flows *= attraction
         flows *= np.take(share, self._by_need.of_row, axis=0)
         self._flows = flows
+
+    def payoff(self) -> np.ndarray:
+        """This month's payoff terms per route, shape (routes, len(TERMS), R), logit units;
+        costs are negative and the terms add up to the payoff before the decision noise."""
+        q, t = self._params(), self._terms
+        over = np.zeros((self.n_routes, self.R), self.dtype)
+        if len(self._overextends):
+            over[self._overextends] = q["overextension"] * self.war_intensity
+        parts = {**t, "project": q["term_project"], "prestige": q["term_prestige"],
+                 "sanctions": q["term_sanctions"], "troops": q["term_troops"], "overextension": over}
+        return np.stack([np.broadcast_to(parts[name], (self.n_routes, self.R)) for name in TERMS], axis=1)
 
     def war_outcomes(self) -> None:
         """Drones imported, launched and stocked; troops deployed; territory."""
@@ -601,6 +727,7 @@ class GeoModel(mesa.Model):
                 + row_sum(self._troops_present[self._troops_in]) / np.maximum(scale, _EPS)
                 - row_sum(self._flows[self._aid]) / np.maximum(self._needs[self.defender, ARMS], 0.2))
         self.territory = np.clip(self.territory + p["war.territory.rate"] * self.war_intensity * edge, 0.0, 100.0)
+        self.invest()
 
     def _drivers(self) -> np.ndarray:
         """Pull on each relation's target, in logit units, without policy: shape (D, C, R)."""
@@ -608,15 +735,18 @@ class GeoModel(mesa.Model):
         flow = self._by_dyad(self._flows)  # what flowed between the two, both ways, per channel (D*C, R)
         per_channel = flow.reshape(self.D, C, R)
         self._dyad_volume = row_sum(np.moveaxis(per_channel, 1, 0))  # all channels, (D, R)
-        hostility = self._hostility_matrix
-        shared = np.minimum(hostility[self._dyad_i], hostility[self._dyad_j])  # (D, A, R): common adversaries
-        glue = _weighted_sum(shared, self._capability_share)  # (D, R)
-        per_dyad = glue * q["weight_glue"]
+        per_dyad = self._glue * q["weight_glue"]  # shared adversaries, as the suppliers saw them this month
         per_dyad += q["weight_trust"] * self._trust
         flow *= q["weight_flow"]
         per_channel += per_dyad[:, None, :]
         flow += q["structural"]  # shared projects (military) and sanctions (economic)
         return per_channel
+
+    def _shared_adversary(self) -> np.ndarray:
+        """Glue of each dyad: the capability of third states both members are hostile to, (D, R)."""
+        hostility = self._hostility_matrix
+        shared = np.minimum(hostility[self._dyad_i], hostility[self._dyad_j])  # (D, A, R): common adversaries
+        return _weighted_sum(shared, self._capability_share)
 
     def drivers(self) -> np.ndarray:
         """Pull on each relation's target, in logit units, without policy: shape (R, D, C)."""
@@ -626,6 +756,7 @@ class GeoModel(mesa.Model):
         """strength += rate_c x (tanh(offset + policy + drivers) - strength) + noise; trust follows delivery."""
         R, q = self.R, self._params()
         x = self._drivers()
+        x *= self._scale
         x += self._offset
         x += self._policy
         change = np.tanh(x, out=x).reshape(-1, R)  # the target

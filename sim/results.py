@@ -22,7 +22,7 @@ from . import parameters as prm
 from .analysis.landscape import alignment_rows
 from .calendar import month_range
 from .errors import ConfigError
-from .model import row_sum
+from .model import TERMS, row_sum
 
 CHANNELS4 = (*prm.CHANNELS, "composite")
 
@@ -50,6 +50,9 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str, tuple[float, float]]] = {
     "troops_sent": (("actor",), "soldiers", "the state's soldiers serving with a partner's forces", (0, np.inf)),
     "war_intensity": ((), "index 0–1", "intensity of the war of attrition", (0, 1)),
     "territory": ((), "% of the defender's territory", "territory held by the attacker", (0, 100)),
+    "payoff": (("route", "term"), "logit units",
+               "the supplier's payoff from supplying the good on the route, term by term (costs negative; the "
+               "terms add up to the payoff on which it makes its noisy logit choice)", (-1000, 1000)),
     "anchor_status": (("anchor",), "index 0–1", "1 while a shared project (Syria) stands, 0 when lost", (0, 1)),
     "bloc": (("actor",), "bloc 0/1", "predicted bloc (landscape theory: capability shares as sizes, composite "
              "strengths as propensities; global minimum): 0 = the first actor's bloc, 1 = the other", (0, 1)),
@@ -61,7 +64,7 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str, tuple[float, float]]] = {
 def shapes(model) -> dict[str, tuple[int, ...]]:
     """Shape of each variable for one month and one replicate."""
     size = {"dyad": model.D, "channel": 4, "actor": model.A, "partner": model.A, "good": len(prm.GOODS),
-            "route": model.n_routes, "anchor": len(model.anchors)}
+            "route": model.n_routes, "anchor": len(model.anchors), "term": len(TERMS)}
     return {name: tuple(size[d] for d in dims) for name, (dims, *_rest) in VARIABLES.items()}
 
 
@@ -82,6 +85,10 @@ def written(model) -> dict[str, np.ndarray]:
                  "drone_import_share"):
         masks[name] = attacker_only.copy()
     masks["troops_sent"] = np.isin(np.arange(A), model.route_sup[model.route_troops])
+    payoff = masks["payoff"]  # terms that cannot apply to a route stay 0
+    payoff[:, TERMS.index("project")] = model.route_project
+    payoff[:, TERMS.index("overextension")] = model.route_overextends
+    payoff[:, TERMS.index("troops")] = model.route_troops
     return masks
 
 
@@ -130,7 +137,7 @@ class Recorder:
         # elements that can be non-zero; the others are never written (they start at zero, and
         # in shared memory their pages are never even allocated)
         self.sparse = {name: np.nonzero(mask) for name, mask in written(model).items()
-                       if name in ("dependence", "needs", "demand")}
+                       if name in ("dependence", "needs", "demand", "payoff")}
 
     @property
     def data(self) -> dict[str, np.ndarray]:
@@ -147,6 +154,8 @@ class Recorder:
                   "war_intensity": m.war_intensity, "territory": m.territory}
         if name in direct:
             return direct[name]
+        if name == "payoff":
+            return m.payoff()
         if name in ("bloc", "balance"):
             bloc, balance = alignment_rows(m._composite(), m._cinc, m.dyad_pairs)
             return bloc if name == "bloc" else balance
@@ -208,6 +217,7 @@ def coordinates(settings, routes, anchors, replicates) -> dict:
         "route_receiver": ("route", [names[r] for _, r, _ in routes]),
         "route_good": ("route", [prm.GOODS[g] for _, _, g in routes]),
         "anchor": list(anchors),
+        "term": list(TERMS),
     }
 
 

@@ -66,7 +66,7 @@ MAX_BYTES = 1_000_000
 # are the shocks' own magnitudes (edit those in the configuration instead).
 _FIXED_PREFIXES = ("scenario", "seed", "ensemble.", "time.", "output.", "relations.", "shocks.",
                    "war.intensity.initial", "war.territory.initial", "actors.")
-_CHANGEABLE_ACTOR_FIELDS = {"insecurity", "sanctions", "cinc"} | {f"{k}.{g}" for k in ("needs", "offers")
+_CHANGEABLE_ACTOR_FIELDS = {"insecurity", "sanctions", "cinc", "prestige", "troop_aversion"} | {f"{k}.{g}" for k in ("needs", "offers")
                                                                   for g in prm.GOODS}
 
 
@@ -425,7 +425,7 @@ def _changeable(path: Any, loc: str, settings: Settings) -> None:
     fixed = path.startswith(_FIXED_PREFIXES) and actor_field not in _CHANGEABLE_ACTOR_FIELDS
     if p.kind != "float" or fixed:
         raise ConfigError(f"{loc}: parameter {path} cannot change during a run; events may change numeric "
-                          "parameters under actors (insecurity, sanctions, cinc, needs, offers), policy, dynamics, "
+                          "parameters under actors (insecurity, sanctions, cinc, prestige, troop_aversion, needs, offers), policy, dynamics, "
                           "exchange, war and anchors.*.status (relations: use 'relation')")
 
 

@@ -59,7 +59,7 @@ def _med(da) -> float:
 
 
 def check(results: dict[str, xr.Dataset], settings: dict[str, Settings], sanity: list[tuple[str, bool]]) -> list[PatternResult]:
-    """Evaluate P1–P11 on runs of the presets (``results[name]``)."""
+    """Evaluate P1–P12 on runs of the presets (``results[name]``)."""
     base, fall, talks, snap = (results[k] for k in ("baseline", "assad_fall", "trump_talks", "snapback"))
     s = settings["baseline"]
     attacker, licensor = s.names[s["war.attacker"]], s.names[s["war.drone_licensor"]]
@@ -161,11 +161,26 @@ def check(results: dict[str, xr.Dataset], settings: dict[str, Settings], sanity:
         f"{when}: dependence {dep_b:.3f} → {dep_s:.3f}; economic {econ:+.3f}; diplomatic {dipl:+.3f}",
         "dependence higher; channels not lower (≥ −0.005)", dep_s > dep_b and econ >= -0.005 and dipl >= -0.005)
 
+    # P12 the treaty partners never turn on each other
+    worst_med, worst_p5, where = np.inf, np.inf, ""
+    for name in SCENARIOS:
+        ch = results[name]["strength"].sel(dyad=ru_ir, channel=list(prm.CHANNELS))
+        med = ch.median("replicate")
+        p5 = ch.quantile(0.05, dim="replicate")
+        if float(med.min()) < worst_med:
+            worst_med, where = float(med.min()), name
+        worst_p5 = min(worst_p5, float(p5.min()))
+    add("P12", f"{ru_ir} never turns hostile (an emptied channel is no link, not enmity)",
+        f"lowest monthly median {worst_med:+.3f} ({where}); lowest 5th percentile {worst_p5:+.3f}",
+        "median ≥ −0.05 and 5th percentile ≥ −0.15 in every month, channel and preset",
+        worst_med >= -0.05 and worst_p5 >= -0.15)
+
     # P11 sanity
     bad = [name for name, ok in sanity if not ok]
     add("P11", "every state variable inside its declared range, finite",
         f"{len(sanity) - len(bad)}/{len(sanity)} runs clean" + (f"; failing: {', '.join(bad)}" if bad else ""),
         "all runs clean", not bad)
+    out.sort(key=lambda r: int(r.id[1:]))
     return out
 
 

@@ -46,7 +46,7 @@ def test_short_calibration_saves_everything_and_reproduces(tmp_path):
     doc = yaml.safe_load((first / "calibration.yaml").read_text())
     assert doc["sampler"]["seed"] == 42 and doc["sampler"]["_target_"] == "optuna.samplers.TPESampler"
     assert set(doc["search_space"]) == {"war.drones.demand_max", "war.drones.doctrine_width",
-                                        "war.drones.production_growth", "war.drones.production_max",
+                                        "war.drones.build_rate", "war.drones.production_initial",
                                         "war.drones.import_capacity", "war.troops.scale"}
     assert doc["n_trials"] == 3 and "hydra.sweeper.n_trials=3" in doc["command"]
     assert set(doc["best_params"]) == set(doc["search_space"])
