@@ -1,4 +1,4 @@
-"""The observed patterns of patterns.md hold with the default configuration (as geosim-validate)."""
+"""The observed patterns of patterns.md (P1–P12) hold with the default configuration (as geosim-validate)."""
 
 import pytest
 
@@ -13,7 +13,7 @@ def patterns():
     return {r.id: r for r in rows}
 
 
-@pytest.mark.parametrize("pid", [f"P{i}" for i in range(1, 12)])
+@pytest.mark.parametrize("pid", [f"P{i}" for i in range(1, 13)])
 def test_pattern_holds(patterns, pid):
     row = patterns[pid]
     assert row.passed, f"{pid} {row.pattern}: {row.figure} (target {row.target})"
@@ -26,6 +26,9 @@ def test_patterns_fail_when_the_mechanism_is_removed():
     # without drone imports Iran's share cannot fall: P4 must fail
     rows = {r.id: r for r in V.evaluate(["war.drones.import_capacity=0"], replicates=50, sanity_draws=0)}
     assert not rows["P4"].passed
+    # a modelled conflict of interest (a standing policy against the military channel) is hostility: P12 must fail
+    rows = {r.id: r for r in V.evaluate(["policy.russia-iran.military=-1.5"], replicates=50, sanity_draws=0)}
+    assert not rows["P12"].passed
 
 
 def test_sanity_check_detects_out_of_range_values():
@@ -42,4 +45,4 @@ def test_geosim_validate_command_prints_the_table():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for pid in ("P1", "P6", "P11"):
         assert pid in proc.stdout
-    assert "11 of 11 patterns hold" in proc.stdout
+    assert "12 of 12 patterns hold" in proc.stdout
