@@ -387,11 +387,14 @@ class GeoModel(mesa.Model):
         pair_key = self.route_sup * A + self.route_rec
         pairs, self._route_pair = np.unique(pair_key, return_inverse=True)  # (supplier, receiver) pairs
         self._pair_sup, self._pair_rec = pairs // A, pairs % A
-        # per pair and third state k: 1 where k is neither the supplier nor the receiver, (P, A, 1)
-        third = np.ones((len(pairs), A, 1), self.dtype)
-        third[np.arange(len(pairs)), self._pair_sup] = 0.0
-        third[np.arange(len(pairs)), self._pair_rec] = 0.0
-        self._pair_third = third
+        self._pair_dyad = self.dyad_of_pair[self._pair_sup, self._pair_rec]
+        # what a receiver could give its supplier: the (pair, good) combinations that can be
+        # non-zero (the supplier may need the good, the receiver may offer it), per good
+        self._exchange_combos = []
+        for g in range(G):
+            p = np.flatnonzero(may_need[self._pair_sup, g] & may_offer[self._pair_rec, g])
+            if len(p):
+                self._exchange_combos.append((g, p, self._pair_sup[p], self._pair_rec[p]))
         # sums over routes: by (receiver, good) for the market shares; by (dyad, channel) for the
         # relations (both directions); by (receiver, supplier, channel) for dependence
         self._by_need = _Grouped(self._route_group)
@@ -530,6 +533,7 @@ class GeoModel(mesa.Model):
                 self._sanctions[self.route_rec] - self._sanctions[self.route_sup], 0.0)
             troops = -p["exchange.cost.troops"] * self._troop_aversion[self.route_sup] * (
                 self.route_good == TROOPS)[:, None]
+            needs_offers = [p["exchange.gain.needs"] * self._offers[q, g] for g, _, _, q in self._exchange_combos]
             static = project + prestige
             static += sanctions
             static += troops
@@ -539,10 +543,10 @@ class GeoModel(mesa.Model):
                 "market": market[self._by_need.keys],  # (groups of routes by receiver and good, R)
                 "inverse_width": 1.0 / p["exchange.width"],
                 "decision_noise": p["dynamics.noise.decision"],
-                "gain_needs": p["exchange.gain.needs"],
                 "gain_ally": p["exchange.gain.ally"],
                 "cost_reaction": -p["exchange.cost.reaction"],
                 "overextension": -p["exchange.overextension"],
+                **{f"needs_offers_{k}": rows for k, rows in enumerate(needs_offers)},
                 "term_project": project, "term_prestige": prestige, "term_sanctions": sanctions, "term_troops": troops,
                 "static": static,
                 "rate": rates[self._channel_of_dc],  # (D*C, R)
@@ -659,25 +663,25 @@ class GeoModel(mesa.Model):
         relation -= q["route_threshold"]
         relation *= q["inverse_width"]
         glue = self._glue = self._shared_adversary()  # (D, R)
-        ps, pr = self._pair_sup, self._pair_rec
-        exchange_value = self._needs[ps, 0] * self._offers[pr, 0]  # what the receiver could give the supplier, (P, R)
-        for g in range(1, G):
-            exchange_value += self._needs[ps, g] * self._offers[pr, g]
-        hostility = self._hostility_matrix
-        # capability hostile to the receiver but not (yet) to the supplier: who would react, (P, R)
-        exposed = hostility[pr] * (1.0 - hostility[ps])
-        exposed *= self._pair_third
-        reaction = _weighted_sum(exposed, self._capability_share)
-        needs = np.take(exchange_value, self._route_pair, axis=0)
-        needs *= q["gain_needs"]
-        ally = np.take(glue, self.route_dyad, axis=0)
-        ally *= q["gain_ally"]
-        react = np.take(reaction, self._route_pair, axis=0)
+        P = len(self._pair_sup)
+        needs = np.zeros((P, R), self.dtype)  # gain x sum_g need of the supplier x offer of the receiver
+        for k, (g, p, sup, _) in enumerate(self._exchange_combos):
+            needs[p] += self._needs[sup, g] * q[f"needs_offers_{k}"]
+        ally = np.take(glue, self._pair_dyad, axis=0)
+        # capability hostile to the receiver beyond its hostility to the supplier (third states only):
+        # sum_k c_k max(0, h_qk - h_sk) = hostile_q - c_s h_qs - glue
+        hostile = _weighted_sum(self._hostility_matrix, self._capability_share)  # capability hostile to each state
+        react = np.take(hostile, self._pair_rec, axis=0)
+        react -= np.take(self._capability_share, self._pair_sup, axis=0) * np.take(self._dyad_hostility, self._pair_dyad,
+                                                                                  axis=0)
+        react -= ally
         react *= q["cost_reaction"]
-        self._terms = {"relation": relation, "needs": needs, "ally": ally, "reaction": react}
-        z = relation + needs
-        z += ally
-        z += react
+        ally *= q["gain_ally"]
+        self._terms = {"relation": relation, "needs": needs, "ally": ally, "reaction": react}  # pairs, but relation
+        pair = needs + ally
+        pair += react
+        z = np.take(pair, self._route_pair, axis=0)
+        z += relation
         z += q["static"]
         if len(self._overextends):
             z[self._overextends] += q["overextension"] * self.war_intensity
@@ -704,7 +708,8 @@ class GeoModel(mesa.Model):
         over = np.zeros((self.n_routes, self.R), self.dtype)
         if len(self._overextends):
             over[self._overextends] = q["overextension"] * self.war_intensity
-        parts = {**t, "project": q["term_project"], "prestige": q["term_prestige"],
+        parts = {name: np.take(t[name], self._route_pair, axis=0) for name in ("needs", "ally", "reaction")}
+        parts = {**parts, "relation": t["relation"], "project": q["term_project"], "prestige": q["term_prestige"],
                  "sanctions": q["term_sanctions"], "troops": q["term_troops"], "overextension": over}
         return np.stack([np.broadcast_to(parts[name], (self.n_routes, self.R)) for name in TERMS], axis=1)
 
@@ -774,7 +779,7 @@ class GeoModel(mesa.Model):
         self._update_hostility()
 
     def _update_hostility(self) -> None:
-        hostility = np.maximum(0.0, -self._composite())
+        hostility = self._dyad_hostility = np.maximum(0.0, -self._composite())
         self._hostility_matrix[self._dyad_i, self._dyad_j] = hostility
         self._hostility_matrix[self._dyad_j, self._dyad_i] = hostility
 

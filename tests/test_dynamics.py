@@ -75,14 +75,22 @@ def test_payoff_terms_by_hand():
         "prestige": s["exchange.gain.prestige"] * s["actors.russia.prestige"],
         "sanctions": -s["exchange.cost.sanctions"] * max(0.0, s["actors.iran.sanctions"] - s["actors.russia.sanctions"]),
         "overextension": -s["exchange.overextension"] * m.war_intensity[0],
-        "reaction": -s["exchange.cost.reaction"] * sum(share[k] * _hostility(m, ir, k) * (1 - _hostility(m, ru, k))
+        "reaction": -s["exchange.cost.reaction"] * sum(share[k] * max(0.0, _hostility(m, ir, k) - _hostility(m, ru, k))
                                                       for k in others),
         "troops": 0.0,
     }
     payoff = m.payoff()[r, :, 0]
     for t, name in enumerate(TERMS):
         assert payoff[t] == pytest.approx(expected[name], abs=1e-12), name
-    assert expected["needs"] > 0 and expected["ally"] > 0 and expected["reaction"] < 0
+    assert expected["needs"] > 0 and expected["ally"] > 0
+    assert expected["reaction"] == 0.0  # Russia is already at least as hostile as Iran to Iran's adversaries
+    # Iran -> Ukraine trade: Ukraine's adversaries (Russia, North Korea) would react; Iran is hostile to neither
+    ua = m.actor_keys.index("ukraine")
+    r = m.routes.index((ir, ua, GOODS.index("trade")))
+    reaction = -s["exchange.cost.reaction"] * sum(share[k] * max(0.0, _hostility(m, ua, k) - _hostility(m, ir, k))
+                                                   for k in range(m.A) if k not in (ir, ua))
+    assert reaction < -0.1
+    assert m.payoff()[r, TERMS.index("reaction"), 0] == pytest.approx(reaction, abs=1e-12)
 
 
 def test_troop_aversion_is_a_cost_on_troop_routes_only():
@@ -117,22 +125,25 @@ def test_willingness_allocation_by_hand():
     assert m.flows[0, r] == pytest.approx(expected, rel=1e-9)
 
 
-def test_logit_choice_on_a_two_term_payoff():
-    # a hand case: raising one cost by c lowers willingness from sig(u) to sig(u - c)
-    s, m = model()
-    s2, m2 = model("exchange.cost.reaction=0")
-    for x in (m, m2):
-        x.war_demand()
-        x.assess_states()
-        x.exchange()
-    ru, ir = m.actor_keys.index("russia"), m.actor_keys.index("iran")
-    r = m.routes.index((ru, ir, 3))
-    u = m2.payoff()[r, :, 0].sum()
-    cost = m.payoff()[r, TERMS.index("reaction"), 0]
-    assert cost < 0
-    # flows are need x attraction x share; compare the willingness through the attraction of a lone route
-    assert m.payoff()[r, :, 0].sum() == pytest.approx(u + cost, abs=1e-12)
-    assert _sigmoid(u + cost) < _sigmoid(u)
+def test_logit_choice_of_a_lone_supplier_by_hand():
+    # Iran is Russia's only drone supplier and the world market sells none, so the flow is
+    # need x offer x logistic(payoff); a larger gain moves the payoff by gain x exchange value
+    flows, payoffs = [], []
+    for gain in (0.5, 2.0):
+        s, m = model(f"exchange.gain.needs={gain}", "war.drones.production_start=2024-01")
+        m.step()
+        ru, ir = m.actor_keys.index("russia"), m.actor_keys.index("iran")
+        r = m.routes.index((ir, ru, GOODS.index("drones")))
+        u = m.payoff()[r, :, 0].sum()
+        need = m.needs[0, ru, GOODS.index("drones")]
+        assert 0 < need < 1 and s["exchange.outside.drones"] == 0
+        assert m.flows[0, r] == pytest.approx(need * s["actors.iran.offers.drones"] / (1 + np.exp(-u)), rel=1e-12)
+        value = sum(m.needs[0, ir, g] * s[f"actors.russia.offers.{good}"] for g, good in enumerate(GOODS))
+        assert m.payoff()[r, TERMS.index("needs"), 0] == pytest.approx(gain * value, rel=1e-12)
+        flows.append(m.flows[0, r])
+        payoffs.append(u)
+    assert payoffs[1] - payoffs[0] == pytest.approx(1.5 * value, rel=1e-9)
+    assert flows[1] > flows[0]
 
 
 def test_domestic_drone_plant_grows_by_investment_while_demand_outruns_it():
