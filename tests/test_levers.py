@@ -59,7 +59,7 @@ LEVERS = [
     ("exchange.overextension", ["exchange.overextension=0"], ["exchange.overextension=4"],
      "flow", {"route": "Russia→Iran: arms"}, "2024-06", -1, 0.02),
     ("exchange.cost.reaction", ["exchange.cost.reaction=0"], ["exchange.cost.reaction=4"],
-     "flow", {"route": "Russia→Iran: arms"}, "2026-12", -1, 0.002),
+     "flow", {"route": "Iran→Ukraine: trade"}, "2024-06", -1, 0.002),
     ("exchange.cost.troops", ["exchange.cost.troops=2"], ["exchange.cost.troops=8"],
      "troops_sent", {"actor": "Iran"}, "2024-06", -1, 100.0),
     ("actors.iran.troop_aversion", ["actors.iran.troop_aversion=0.3"], ["actors.iran.troop_aversion=1.0"],
