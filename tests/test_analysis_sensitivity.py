@@ -61,7 +61,7 @@ def test_uncertain_parameters_and_ranges():
 
 def test_cli_small_sobol_with_common_random_numbers(tmp_path):
     out = tmp_path / "sens"
-    proc = run_cli([script("geosim-sensitivity"), "time.end=2025-12", "-N", "16", "--jobs", "1",
+    proc = run_cli([script("geosim-sensitivity"), "time.end=2024-06", "-N", "16", "--jobs", "1",
                     "--param", "exchange.threshold.trade", "--param", "war.territory.rate=0.05:0.3",
                     "--outcome", "russia_iran_military", "--outcome", "territory", "--out", str(out)], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -70,6 +70,7 @@ def test_cli_small_sobol_with_common_random_numbers(tmp_path):
     assert len(table) == 4
     t = table.set_index(["outcome", "parameter"])
     # the territory rate cannot move the military channel; with common random numbers its total index is exactly 0
+    # (the horizon is mid-2024, when the front has moved: later the integrated edge passes through zero)
     assert t.loc[("russia_iran_military", "war.territory.rate"), "ST"] == 0.0
     assert t.loc[("territory", "war.territory.rate"), "ST"] > 0.5
     assert (out / "sensitivity.png").stat().st_size > 10_000
