@@ -390,11 +390,12 @@ class GeoModel(mesa.Model):
         self._pair_dyad = self.dyad_of_pair[self._pair_sup, self._pair_rec]
         # what a receiver could give its supplier: the (pair, good) combinations that can be
         # non-zero (the supplier may need the good, the receiver may offer it), per good
-        self._exchange_combos = []
-        for g in range(G):
-            p = np.flatnonzero(may_need[self._pair_sup, g] & may_offer[self._pair_rec, g])
-            if len(p):
-                self._exchange_combos.append((g, p, self._pair_sup[p], self._pair_rec[p]))
+        combos = [(p, g) for p in range(len(pairs)) for g in range(G)
+                  if may_need[self._pair_sup[p], g] and may_offer[self._pair_rec[p], g]]
+        self._combo_pair = np.array([p for p, _ in combos], dtype=np.intp)
+        self._combo_good = np.array([g for _, g in combos], dtype=np.intp)
+        self._combo_need = self._pair_sup[self._combo_pair] * G + self._combo_good  # row of the needs (A*G, R)
+        self._by_pair_combo = _Grouped(self._combo_pair, size=len(pairs))
         # sums over routes: by (receiver, good) for the market shares; by (dyad, channel) for the
         # relations (both directions); by (receiver, supplier, channel) for dependence
         self._by_need = _Grouped(self._route_group)
@@ -533,22 +534,23 @@ class GeoModel(mesa.Model):
                 self._sanctions[self.route_rec] - self._sanctions[self.route_sup], 0.0)
             troops = -p["exchange.cost.troops"] * self._troop_aversion[self.route_sup] * (
                 self.route_good == TROOPS)[:, None]
-            needs_offers = [p["exchange.gain.needs"] * self._offers[q, g] for g, _, _, q in self._exchange_combos]
+            # every term is kept at half its size: logistic(u) = (1 + tanh(u / 2)) / 2
+            half_needs = 0.5 * p["exchange.gain.needs"] * self._offers[self._pair_rec[self._combo_pair], self._combo_good]
             static = project + prestige
             static += sanctions
             static += troops
             self._derived = {
                 "route_threshold": thresholds[self.route_good],  # (routes, R)
-                "offer": self._offers[self.route_sup, self.route_good],  # (routes, R)
+                "half_offer": 0.5 * self._offers[self.route_sup, self.route_good],  # (routes, R)
                 "market": market[self._by_need.keys],  # (groups of routes by receiver and good, R)
-                "inverse_width": 1.0 / p["exchange.width"],
-                "decision_noise": p["dynamics.noise.decision"],
-                "gain_ally": p["exchange.gain.ally"],
-                "cost_reaction": -p["exchange.cost.reaction"],
-                "overextension": -p["exchange.overextension"],
-                **{f"needs_offers_{k}": rows for k, rows in enumerate(needs_offers)},
+                "half_inverse_width": 0.5 / p["exchange.width"],
+                "half_decision_noise": 0.5 * p["dynamics.noise.decision"],
+                "half_gain_ally": 0.5 * p["exchange.gain.ally"],
+                "half_cost_reaction": -0.5 * p["exchange.cost.reaction"],
+                "half_overextension": -0.5 * p["exchange.overextension"],
+                "half_needs_offers": half_needs,  # (combinations of pair and good, R)
                 "term_project": project, "term_prestige": prestige, "term_sanctions": sanctions, "term_troops": troops,
-                "static": static,
+                "half_static": 0.5 * static,
                 "rate": rates[self._channel_of_dc],  # (D*C, R)
                 "relation_noise": p["dynamics.noise.relation"],
                 "weight_flow": p["dynamics.weight.flow"],
@@ -661,12 +663,11 @@ class GeoModel(mesa.Model):
         R, q = self.R, self._params()
         relation = np.take(self._strength.reshape(-1, R), self._route_dc, axis=0)  # (routes, R)
         relation -= q["route_threshold"]
-        relation *= q["inverse_width"]
+        relation *= q["half_inverse_width"]  # every term at half size until the logistic
         glue = self._glue = self._shared_adversary()  # (D, R)
-        P = len(self._pair_sup)
-        needs = np.zeros((P, R), self.dtype)  # gain x sum_g need of the supplier x offer of the receiver
-        for k, (g, p, sup, _) in enumerate(self._exchange_combos):
-            needs[p] += self._needs[sup, g] * q[f"needs_offers_{k}"]
+        needs = np.take(self._needs.reshape(-1, R), self._combo_need, axis=0)
+        needs *= q["half_needs_offers"]
+        needs = self._by_pair_combo(needs)  # gain x sum_g need of the supplier x offer of the receiver, (P, R)
         ally = np.take(glue, self._pair_dyad, axis=0)
         # capability hostile to the receiver beyond its hostility to the supplier (third states only):
         # sum_k c_k max(0, h_qk - h_sk) = hostile_q - c_s h_qs - glue
@@ -675,23 +676,21 @@ class GeoModel(mesa.Model):
         react -= np.take(self._capability_share, self._pair_sup, axis=0) * np.take(self._dyad_hostility, self._pair_dyad,
                                                                                   axis=0)
         react -= ally
-        react *= q["cost_reaction"]
-        ally *= q["gain_ally"]
-        self._terms = {"relation": relation, "needs": needs, "ally": ally, "reaction": react}  # pairs, but relation
+        react *= q["half_cost_reaction"]
+        ally *= q["half_gain_ally"]
+        self._terms = {"relation": relation, "needs": needs, "ally": ally, "reaction": react}  # halves; pairs but relation
         pair = needs + ally
         pair += react
         z = np.take(pair, self._route_pair, axis=0)
         z += relation
-        z += q["static"]
+        z += q["half_static"]
         if len(self._overextends):
-            z[self._overextends] += q["overextension"] * self.war_intensity
+            z[self._overextends] += q["half_overextension"] * self.war_intensity
         if noise:
-            z += self.noise()["routes"] * q["decision_noise"]
-        z *= 0.5  # logistic(x) = (1 + tanh(x / 2)) / 2
+            z += self.noise()["routes"] * q["half_decision_noise"]
         attraction = np.tanh(z, out=z)
         attraction += 1.0
-        attraction *= 0.5
-        attraction *= q["offer"]
+        attraction *= q["half_offer"]
         total = self._by_need(attraction)  # per (receiver, good) that some route serves
         total += q["market"]
         share = np.minimum(1.0, total)
@@ -707,9 +706,9 @@ class GeoModel(mesa.Model):
         q, t = self._params(), self._terms
         over = np.zeros((self.n_routes, self.R), self.dtype)
         if len(self._overextends):
-            over[self._overextends] = q["overextension"] * self.war_intensity
-        parts = {name: np.take(t[name], self._route_pair, axis=0) for name in ("needs", "ally", "reaction")}
-        parts = {**parts, "relation": t["relation"], "project": q["term_project"], "prestige": q["term_prestige"],
+            over[self._overextends] = 2.0 * q["half_overextension"] * self.war_intensity
+        parts = {name: 2.0 * np.take(t[name], self._route_pair, axis=0) for name in ("needs", "ally", "reaction")}
+        parts = {**parts, "relation": 2.0 * t["relation"], "project": q["term_project"], "prestige": q["term_prestige"],
                  "sanctions": q["term_sanctions"], "troops": q["term_troops"], "overextension": over}
         return np.stack([np.broadcast_to(parts[name], (self.n_routes, self.R)) for name in TERMS], axis=1)
 
