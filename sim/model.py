@@ -700,17 +700,25 @@ class GeoModel(mesa.Model):
         flows *= np.take(share, self._by_need.of_row, axis=0)
         self._flows = flows
 
-    def payoff(self) -> np.ndarray:
+    def payoff(self, out: np.ndarray | None = None) -> np.ndarray:
         """This month's payoff terms per route, shape (routes, len(TERMS), R), logit units;
-        costs are negative and the terms add up to the payoff before the decision noise."""
+        costs are negative and the terms add up to the payoff before the decision noise.
+        ``out`` (that shape, any float dtype) is filled in place; terms that cannot apply to a
+        route (``results.written``) are left as they are."""
         q, t = self._params(), self._terms
-        over = np.zeros((self.n_routes, self.R), self.dtype)
+        if out is None:
+            out = np.zeros((self.n_routes, len(TERMS), self.R), self.dtype)
+        k = TERMS.index
+        np.multiply(t["relation"], 2.0, out=out[:, k("relation")])
+        for name in ("needs", "ally", "reaction"):
+            np.multiply(np.take(t[name], self._route_pair, axis=0), 2.0, out=out[:, k(name)])
+        out[:, k("prestige")] = q["term_prestige"]
+        out[:, k("sanctions")] = q["term_sanctions"]
+        out[self.route_project, k("project")] = q["term_project"][self.route_project]
+        out[self._troops, k("troops")] = q["term_troops"][self._troops]
         if len(self._overextends):
-            over[self._overextends] = 2.0 * q["half_overextension"] * self.war_intensity
-        parts = {name: 2.0 * np.take(t[name], self._route_pair, axis=0) for name in ("needs", "ally", "reaction")}
-        parts = {**parts, "relation": 2.0 * t["relation"], "project": q["term_project"], "prestige": q["term_prestige"],
-                 "sanctions": q["term_sanctions"], "troops": q["term_troops"], "overextension": over}
-        return np.stack([np.broadcast_to(parts[name], (self.n_routes, self.R)) for name in TERMS], axis=1)
+            out[self._overextends, k("overextension")] = 2.0 * q["half_overextension"] * self.war_intensity
+        return out
 
     def war_outcomes(self) -> None:
         """Drones imported, launched and stocked; troops deployed; territory."""

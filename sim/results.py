@@ -187,7 +187,10 @@ class Recorder:
         for name in ("trust", "threat", "insecurity", "sanctions", "flow", "war_intensity", "territory"):
             out[name][t] = self.current(name)
         for name, index in self.sparse.items():
-            out[name][t][index] = self.current(name)[index]
+            if name == "payoff":
+                m.payoff(out=out[name][t])  # writes only the terms that can be non-zero
+            else:
+                out[name][t][index] = self.current(name)[index]
         for name in ("drones_demanded", "drones_produced", "drones_imported", "drones_launched", "drone_stock",
                      "drone_import_share", "troops_sent", "anchor_status"):
             self._fill(name, out[name][t])
