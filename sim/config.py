@@ -149,6 +149,12 @@ def _check_value(path: str, value: Any, p: prm.Param, where: str) -> Any:
         if p.choices is not None and value not in p.choices:
             raise bad("is not allowed")
         return value
+    if p.kind == "path":
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise bad("is not a file path")
+        return value.strip()
     if p.kind == "names":
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
             raise bad("is not a list of names")
