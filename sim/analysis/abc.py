@@ -165,6 +165,23 @@ def _queue_model(queue: _Queue):
     return QueueModel()
 
 
+def _propose(kw: dict, size: int) -> list:
+    """``size`` proposals from the fitted transition kernel with positive prior density, drawn
+    as one array (pyabc's generate_valid_proposal does the same one at a time)."""
+    import pyabc
+
+    m = int(kw["m"][0])
+    transition, prior = kw["transitions"][m], kw["parameter_priors"][m]
+    out: list = []
+    while len(out) < size:
+        frame = transition.rvs(size=size)
+        ok = np.ones(len(frame), dtype=bool)
+        for key in frame.columns:
+            ok &= np.asarray(prior[key].pdf(frame[key].to_numpy())) > 0
+        out.extend(pyabc.Parameter(row) for row in frame[ok].to_dict("records"))
+    return [(m, theta) for theta in out[:size]]
+
+
 class BatchSampler:
     """pyabc sampler: proposals in batches, each batch simulated by one call of ``simulate``.
 
@@ -199,6 +216,8 @@ class BatchSampler:
                     size = int(min(self.max_batch, max(need, math.ceil(1.2 * need / rate))))
                     if from_prior:
                         proposals = [(0, kw["parameter_priors"][0].rvs()) for _ in range(size)]
+                    elif len(kw["m"]) == 1:  # one model: draw the whole batch at once (same kernel)
+                        proposals = _propose(kw, size)
                     else:
                         proposals = [iu.generate_valid_proposal(t=t, m=kw["m"], p=kw["p"],
                                                                 model_prior=kw["model_prior"],
@@ -608,3 +627,7 @@ def finish(info, overrides, observations, cutoff, plan, seed, outdir: Path) -> d
         print(f"{name:36s} {a:>11.4g} … {b:<11.4g} {lo[name]:>9.4g} {med[name]:>9.4g} {hi[name]:>9.4g}")
     print(f"posterior: {info['posterior']}  ({p.size} particles{', reused' if info.get('cached') else ''})")
     return {"ds_post": ds_post, "ds_prior": ds_prior, "posterior": p}
+
+
+if __name__ == "__main__":
+    main()

@@ -225,3 +225,7 @@ def _main(args) -> None:
     print(render(table))
     print(f"wrote {outdir}/scores.csv and {len(list(outdir.glob('forecast_*.png')))} plots")
     print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
