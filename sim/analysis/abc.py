@@ -381,12 +381,13 @@ def base_settings(overrides: list[str], observations: list[observe.Observation],
     draws of the uncertain parameters, no plots, and the period up to the last observed month."""
     from ..config import compose, validate
 
-    extra = ["ensemble.sample_parameters=true", "output.plots=false", "ensemble.workers=1", "ensemble.posterior="]
+    extra = ["ensemble.sample_parameters=true", "output.plots=false", "ensemble.posterior="]
     if end is None and observations:
         end = observe.last_month(observations)
     if end is not None:
         extra.append(f"time.end={format_month(end)}")
-    return validate(compose([*overrides, *extra]))
+    # one process unless the overrides ask for more (the numbers are the same either way)
+    return validate(compose(["ensemble.workers=1", *overrides, *extra]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,8 +402,25 @@ def cache_key(observations, cutoff: int, overrides: list[str], plan: Plan, seed:
     from .. import __version__
 
     doc = {"observations": [repr(replace(o, file="", line=0)) for o in observations], "cutoff": cutoff,
-           "overrides": sorted(overrides), "plan": repr(plan), "seed": seed, "version": __version__}
+           "overrides": list(overrides), "plan": repr(plan), "seed": seed, "version": __version__,
+           "engine": engine_fingerprint()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def engine_fingerprint() -> str:
+    """A hash of the engine's code and shipped data (sim/, scenarios, conf): a changed model
+    gets a new calibration instead of a cached one."""
+    import sim
+
+    root = Path(sim.__file__).resolve().parent
+    h = hashlib.sha256()
+    folders = [root, Path(str(resources.files("sim.scenarios"))), Path(str(resources.files("sim.conf")))]
+    for folder in folders:
+        for f in sorted(folder.rglob("*")):
+            if f.suffix in (".py", ".yaml") and "__pycache__" not in f.parts:
+                h.update(str(f.relative_to(folder)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def calibrate(overrides: list[str], observations: list[observe.Observation], cutoff: int, plan: Plan, seed: int,
