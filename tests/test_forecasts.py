@@ -71,6 +71,8 @@ BAD_ROWS = [
     ("x1,drones_launched,actor=Russia,2024-01,2024-12,sum,higher,,,,,,,2025-01,after_period,A4", "ref_start", "reference"),
     ("x1,drones_launched,actor=Russia,2024-01,2024-12,sum,higher,,2023-01,2023-12,5,,,2025-01,after_period,A4", "value", "no value"),
     ("x1,drones_launched,actor=Russia,2024-01,2024-12,sum,,,,,,,,2025-01,after_period,A4", "value", "empty"),
+    ("x1,drones_launched,actor=Russia,2021-01,2021-12,sum,,,,,,100,,2022-01,after_period,A4", "start", "before the run"),
+    ("x1,drones_launched,actor=Russia,2024-01,2024-12,sum,,,,,,11000,,2025-01,monthly,A4", "dating", "monthly"),
 ]
 
 
@@ -325,3 +327,16 @@ def test_hindcast_command_end_to_end(tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1])["brier"] == result["brier"]
     assert (tmp_path / "hc2" / "scores.csv").read_text() == (out / "scores.csv").read_text()
+
+
+def test_nothing_known_gives_prior_draws_and_a_folder_keeps_its_inputs(tmp_path, reference):
+    from sim import posterior as post
+
+    obs = observe.load([_write(tmp_path, GOOD)], reference)
+    plan = abc.Plan(parameters=("war.drones.demand_max",), population=50, replicates=10)
+    info = abc.calibrate(["scenario=combined"], obs, observe.parse_month("2023-12"), plan, 1, tmp_path / "cal", quiet=True)
+    p = post.read(info["posterior"])
+    assert p.size == 50 and np.allclose(p.weights, 1 / 50) and "prior draws" in p.meta["note"]
+    assert abc.calibrate(["scenario=combined"], obs, observe.parse_month("2023-12"), plan, 1, tmp_path / "cal")["cached"]
+    with pytest.raises(ConfigError, match="other inputs"):
+        abc.calibrate(["scenario=combined"], obs, observe.parse_month("2023-12"), plan, 2, tmp_path / "cal")

@@ -146,10 +146,12 @@ class _Queue:
     """Stands in for a pyabc model: hands out results computed in a batch, in order."""
 
     def __init__(self):
-        self.items: list = []
+        from collections import deque
+
+        self.items = deque()
 
     def take(self):
-        return self.items.pop(0)
+        return self.items.popleft()
 
 
 def _queue_model(queue: _Queue):
@@ -211,6 +213,13 @@ class BatchSampler:
                 sample = self._create_empty_sample()
                 evaluations, batch_no = 0, 0
                 rate = 1.0 if from_prior or all_accepted else max(self.expected_rate, 1e-3)
+                # With pyabc's uniform acceptor (accept if distance <= threshold) and rejected
+                # particles not recorded, a rejected proposal leaves nothing behind: judge it here
+                # instead of building a particle for it (most proposals in late generations).
+                quick = (not from_prior and not all_accepted and not sample.record_rejected
+                         and type(kw["acceptor"]) is pyabc.UniformAcceptor
+                         and not kw["acceptor"].use_complete_history)
+                threshold = kw["eps"](t) if quick else None
                 while sample.n_accepted < n and evaluations < max_eval:
                     need = n - sample.n_accepted
                     size = int(min(self.max_batch, max(need, math.ceil(1.2 * need / rate))))
@@ -228,11 +237,15 @@ class BatchSampler:
                     results = self.simulate([dict(theta) for _, theta in proposals], _seed(self.seed, 2, t + 2, batch_no))
                     self.simulated += size
                     batch_no += 1
-                    self.queue.items = list(results)
-                    accepted_here = 0
-                    for m_ss, theta in proposals:
+                    self.queue.items.clear()
+                    self.queue.items.extend(results)
+                    for (m_ss, theta), stat in zip(proposals, results, strict=True):
                         if sample.n_accepted >= n or evaluations >= max_eval:
                             break
+                        if quick and kw["distance_function"](stat, kw["x_0"], t, theta) > threshold:
+                            self.queue.take()  # rejected: pyabc would compute the same and keep nothing
+                            evaluations += 1
+                            continue
                         if from_prior:
                             stat = kw["models"][m_ss].summary_statistics(t, theta, kw["summary_statistics"]).sum_stat
                             from pyabc.population import Particle
@@ -248,10 +261,9 @@ class BatchSampler:
                                                             proposal_id=kw["proposal_id"])
                         sample.append(particle)
                         evaluations += 1
-                        accepted_here += particle.accepted
-                    self.queue.items = []
-                    if not from_prior and not all_accepted:
-                        rate = max(accepted_here / max(evaluations, 1), 1e-3) if evaluations else rate
+                    self.queue.items.clear()
+                    if not from_prior and not all_accepted and evaluations:
+                        rate = max(sample.n_accepted / evaluations, 1e-3)
                 self.nr_evaluations_ = evaluations
                 if sample.n_accepted < n:
                     sample.ok = False
@@ -437,9 +449,15 @@ def calibrate(overrides: list[str], observations: list[observe.Observation], cut
     meta = {"cutoff": format_month(cutoff), "observations": " ".join(o.id for o in rows) or "(none)",
             "overrides": " ".join(overrides) or "(none)", "seed": seed, "population": plan.population,
             "engine": "pyabc ABC-SMC, sim.analysis.abc"}
-    if posterior_file.exists():
+    key = cache_key(rows, cutoff, overrides, plan, seed)
+    key_file = outdir / "inputs.key"
+    if key_file.exists() and key_file.read_text().strip() != key:
+        raise ConfigError(f"{outdir}: holds a calibration of other inputs (observations, cutoff, overrides, plan, "
+                          "seed or engine); allowed: a new --out folder, or the same inputs to resume or reuse it")
+    if posterior_file.exists() and key_file.exists():
         return {"posterior": posterior_file, "cached": True, "rows": rows}
     outdir.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key + "\n")
     if not rows:
         # nothing known: the posterior is the prior (a prior sample with equal weights)
         from ..distributions import sample
@@ -532,6 +550,8 @@ def plot_posterior(posterior_file: Path, path: Path, actors=None, seed: int = 0)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(param.unit, fontsize=8)
         ax.set_yticks([])
+        ax.locator_params(axis="x", nbins=5)
+        ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
@@ -615,9 +635,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(args) -> None:
     cutoff, overrides, observations, plan = setup(args)
-    key = cache_key(known(observations, cutoff), cutoff, overrides, plan, args.seed)
-    outdir = Path(args.out) if args.out else Path("outputs") / "calibrations" / key
     rows = known(observations, cutoff)
+    key = cache_key(rows, cutoff, overrides, plan, args.seed)
+    outdir = Path(args.out) if args.out else Path("outputs") / "calibrations" / key
     print(f"calibrating {len(plan.parameters)} parameters on {len(rows)} observations published by "
           f"{format_month(cutoff)} ({plan.population} particles per generation) -> {outdir}", file=sys.stderr)
     info = calibrate(overrides, observations, cutoff, plan, args.seed, outdir)

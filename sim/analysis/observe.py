@@ -254,6 +254,10 @@ def _row(name: str, line: int, cells: dict[str, str], n_cells: int, n_header: in
         return x
 
     start, end = month("start"), month("end")
+    first = parse_month(str(reference["time"].values[0])[:7])
+    if start < first:
+        raise fail("start", f"{c['start']} is before the run starts ({format_month(first)})",
+                   f"a month from {format_month(first)} on (or an earlier time.start)")
     if end < start:
         raise fail("end", f"{c['end']} is before start {c['start']}", f"a month from {c['start']} on")
     aggregate = c["aggregate"]
@@ -274,6 +278,9 @@ def _row(name: str, line: int, cells: dict[str, str], n_cells: int, n_header: in
                                      lambda what, allowed: fail("ref_selector", what, allowed))
         if c.get("ref_start") or c.get("ref_end"):
             ref_start, ref_end = month("ref_start"), month("ref_end")
+            if ref_start < first:
+                raise fail("ref_start", f"{c['ref_start']} is before the run starts ({format_month(first)})",
+                           f"a month from {format_month(first)} on (or an earlier time.start)")
             if ref_end < ref_start:
                 raise fail("ref_end", f"{c['ref_end']} is before ref_start {c['ref_start']}",
                            f"a month from {c['ref_start']} on")
