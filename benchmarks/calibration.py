@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from sim.analysis import abc, observe  # noqa: E402
 from sim.calendar import format_month, parse_month  # noqa: E402
 
@@ -64,7 +66,7 @@ def main() -> None:
         marks.append(now)
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = abc.run_abc(abc.prior(plan.parameters, settings.actors), timed, {o.id: 0.0 for o in rows}, abc.rms,
+        result = abc.run_abc(abc.prior(plan.parameters, settings.actors), timed, {"miss": np.zeros(len(rows))}, abc.rms,
                              Path(tmp) / "abc.db", population=plan.population, max_generations=plan.max_generations,
                              seed=args.seed, min_eps_drop=plan.min_eps_drop, min_acceptance=plan.min_acceptance,
                              on_generation=report)

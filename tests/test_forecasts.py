@@ -282,7 +282,9 @@ def test_posterior_draws_do_not_depend_on_chunking(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("weight,war.drones.nonsense\n1,2\n")
     with pytest.raises(ConfigError, match="war.drones.nonsense"):
-        run(validate(compose(["time.end=2022-09", f"ensemble.posterior={bad}", "ensemble.replicates=2"])))
+        validate(compose(["time.end=2022-09", f"ensemble.posterior={bad}", "ensemble.replicates=2"]))
+    with pytest.raises(ConfigError, match="ensemble.posterior .*not found"):
+        validate(compose([f"ensemble.posterior={tmp_path / 'absent.csv'}"]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -167,6 +167,15 @@ def _queue_model(queue: _Queue):
     return QueueModel()
 
 
+def _from_prior(prior, size: int) -> list:
+    """``size`` draws from a pyabc prior (one model), each parameter drawn as one array."""
+    import pyabc
+
+    keys = sorted(prior.keys())
+    columns = {k: np.atleast_1d(prior[k].rvs(size=size)) for k in keys}
+    return [(0, pyabc.Parameter({k: float(columns[k][i]) for k in keys})) for i in range(size)]
+
+
 def _propose(kw: dict, size: int) -> list:
     """``size`` proposals from the fitted transition kernel with positive prior density, drawn
     as one array (pyabc's generate_valid_proposal does the same one at a time)."""
@@ -223,9 +232,9 @@ class BatchSampler:
                 while sample.n_accepted < n and evaluations < max_eval:
                     need = n - sample.n_accepted
                     size = int(min(self.max_batch, max(need, math.ceil(1.2 * need / rate))))
-                    if from_prior:
-                        proposals = [(0, kw["parameter_priors"][0].rvs()) for _ in range(size)]
-                    elif len(kw["m"]) == 1:  # one model: draw the whole batch at once (same kernel)
+                    if from_prior or t == 0:  # the prior itself, drawn as arrays
+                        proposals = _from_prior(kw["parameter_priors"][0], size)
+                    elif len(kw["m"]) == 1 and t > 0:  # one model: the whole batch at once (same kernel)
                         proposals = _propose(kw, size)
                     else:
                         proposals = [iu.generate_valid_proposal(t=t, m=kw["m"], p=kw["p"],
@@ -355,9 +364,10 @@ def run_abc(prior_dist, simulate: Callable, x0: dict, distance: Callable, db: Pa
 
 
 def rms(x: dict, x0: dict) -> float:
-    """The calibration distance: root mean square of the observations' misses (x holds the misses)."""
-    v = np.fromiter((x[k] for k in x0), dtype=float, count=len(x0))
-    return float(np.sqrt(np.mean(np.square(v)))) if len(v) else 0.0
+    """The calibration distance: root mean square of the observations' misses (``x["miss"]``;
+    the observed statistic is all zeros: no miss)."""
+    v = np.asarray(x["miss"], dtype=float)
+    return float(np.sqrt(np.mean(np.square(v)))) if v.size else 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,13 +389,14 @@ class Simulator:
         return run(s, param_values=values)
 
     def __call__(self, thetas: list[dict], seed: int) -> list[dict]:
+        """One summary statistic per particle: ``{"miss": array of the observations' misses}``
+        (one array rather than one entry per observation keeps pyabc's database small)."""
         if not self.observations:
-            return [{} for _ in thetas]
+            return [{"miss": np.zeros(0)} for _ in thetas]
         ds = self.run(thetas, seed)
         m = observe.misses(ds, self.observations)
         m = np.where(np.isfinite(m), m, 1e6)
-        ids = [o.id for o in self.observations]
-        return [dict(zip(ids, row.tolist(), strict=True)) for row in m]
+        return [{"miss": row} for row in m]
 
 
 def base_settings(overrides: list[str], observations: list[observe.Observation], end: int | None = None):
@@ -478,7 +489,7 @@ def calibrate(overrides: list[str], observations: list[observe.Observation], cut
             print(f"  generation {t}: threshold {eps:.4g}, accepted {particles}/{samples} "
                   f"({particles / max(samples, 1):.1%})", file=sys.stderr, flush=True)
 
-    result = run_abc(prior(plan.parameters, settings.actors), simulator, {o.id: 0.0 for o in rows}, rms,
+    result = run_abc(prior(plan.parameters, settings.actors), simulator, {"miss": np.zeros(len(rows))}, rms,
                      outdir / "abc.db", population=plan.population, max_generations=plan.max_generations, seed=seed,
                      min_eps_drop=plan.min_eps_drop, min_acceptance=plan.min_acceptance, on_generation=report)
     order = [int(n[1:]) for n in result.names]
