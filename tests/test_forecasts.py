@@ -238,9 +238,7 @@ def test_killed_calibration_resumes_to_the_same_posterior(tmp_path):
                  "T,troops_sent,actor=North Korea,2024-12,2024-12,last,,,,,11000,,,2025-01,after_period,test")
     root = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    whole = subprocess.run(_calibrate_cmd(tmp_path / "whole", obs), cwd=root, capture_output=True, text=True,
-                           env=env, timeout=600)
-    assert whole.returncode == 0, whole.stderr
+    abc.main(_calibrate_cmd(tmp_path / "whole", obs)[3:])  # uninterrupted, in this process
     killed = tmp_path / "killed"
     proc = subprocess.Popen(_calibrate_cmd(killed, obs), cwd=root, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env=env, start_new_session=True)
