@@ -277,6 +277,9 @@ def test_posterior_draws_do_not_depend_on_chunking(tmp_path):
     assert np.mean(x == 24_000.0) == pytest.approx(0.5, abs=0.1)
     pairs = set(zip(x, a["param:war.drones.demand_max"].values, strict=True))
     assert pairs == {(20_000.0, 1000.0), (24_000.0, 1100.0), (27_000.0, 1300.0)}  # one particle per replicate
+    # the runs behind the distribution plots (other scenarios, same configuration) draw from it too
+    s = validate(compose([*common, "ensemble.sample_parameters=true"]))
+    assert validate({**s.config, "scenario": "baseline"})["ensemble.posterior"] == str(file)
     bad = tmp_path / "bad.csv"
     bad.write_text("weight,war.drones.nonsense\n1,2\n")
     with pytest.raises(ConfigError, match="war.drones.nonsense"):
