@@ -421,11 +421,15 @@ def known(observations, cutoff: int) -> list[observe.Observation]:
     return [o for o in observations if o.published <= cutoff]
 
 
+_SAME_NUMBERS = ("ensemble.workers=", "ensemble.chunk=")
+"""Overrides that change how a run is executed, not its numbers (left out of the cache key)."""
+
+
 def cache_key(observations, cutoff: int, overrides: list[str], plan: Plan, seed: int) -> str:
     from .. import __version__
 
     doc = {"observations": [repr(replace(o, file="", line=0)) for o in observations], "cutoff": cutoff,
-           "overrides": list(overrides), "plan": repr(plan), "seed": seed, "version": __version__,
+           "overrides": [o for o in overrides if not o.startswith(_SAME_NUMBERS)], "plan": repr(plan), "seed": seed, "version": __version__,
            "engine": engine_fingerprint()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
