@@ -151,6 +151,11 @@ def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_pr
             color = "tab:red" if o.published > cutoff else "tab:green"
             if o.relation:
                 ax.axvspan(t0, t1 if t1 > t0 else t0 + np.timedelta64(20, "D"), color=color, alpha=0.12)
+                if (o.ref_start, o.ref_end) != (o.start, o.end):  # the reference period, outlined
+                    r0 = np.datetime64(f"{format_month(o.ref_start)}-01", "ns")
+                    r1 = np.datetime64(f"{format_month(o.ref_end)}-01", "ns")
+                    ax.axvspan(r0, r1 if r1 > r0 else r0 + np.timedelta64(20, "D"), fill=False, edgecolor=color,
+                               ls=":", lw=1)
                 ax.text(t0, 0.02, f"{o.id}: {o.relation}", transform=ax.get_xaxis_transform(), fontsize=7,
                         color=color, rotation=90, va="bottom")
                 continue
@@ -169,7 +174,8 @@ def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_pr
         ax.set_title(f"{quantity} {label}".strip(), fontsize=10)
         ax.set_ylabel(unit + (" (sums shown per month)" if any(o.aggregate == "sum" for o in rows) else ""), fontsize=8)
     axes[0, 0].legend(fontsize=7, loc="upper left")
-    fig.text(0.01, 0.005, "green: known at the cutoff (calibration); red: published after it (scored)", fontsize=7)
+    fig.text(0.01, 0.005, "green: known at the cutoff (calibration); red: published after it (scored); "
+             "dotted: the reference period of a comparison", fontsize=7)
     fig.tight_layout()
     tmp = path.with_name(f".{path.stem}.part.png")
     fig.savefig(tmp, dpi=110)
