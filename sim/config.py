@@ -149,6 +149,12 @@ def _check_value(path: str, value: Any, p: prm.Param, where: str) -> Any:
         if p.choices is not None and value not in p.choices:
             raise bad("is not allowed")
         return value
+    if p.kind == "path":
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise bad("is not a file path")
+        return value.strip()
     if p.kind == "names":
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
             raise bad("is not a list of names")
@@ -250,6 +256,11 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     if focus not in {f"{a}-{b}" for a, b in dyads}:
         raise ConfigError(f"{where}: output.focus_dyad = {focus!r} is not a dyad; allowed e.g. {dyads[0][0]}-{dyads[0][1]}")
 
+    if values["ensemble.posterior"]:  # a posterior file must name parameters of this configuration
+        from .posterior import check_parameters, read
+
+        check_parameters(read(values["ensemble.posterior"]), reg, f"{where}: ensemble.posterior = "
+                         f"{values['ensemble.posterior']}")
     settings = Settings(values=values, actors=actors, names=names, dyads=dyads, start=start, end=end, config=raw)
     from .scenario import load_scenario
 

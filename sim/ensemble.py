@@ -427,6 +427,10 @@ def _progress(settings: Settings, total: int):
 def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
     """Run every replicate of ``settings`` (see the module docstring) and return the Dataset."""
     values = check(settings, param_values)
+    if settings["ensemble.posterior"]:  # every replicate draws a particle; given param_values win
+        from .posterior import draws
+
+        values = {**draws(settings), **values}
     n, block = settings["ensemble.replicates"], settings["ensemble.block"]
     workers = worker_count(settings, -(-n // block))  # at most one process per block
     if workers > 1:  # several chunks per process, so that none waits long for the last one

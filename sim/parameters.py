@@ -42,7 +42,7 @@ class Param:
     high: float | None = None
     source: str = ""
     doc: str = ""
-    kind: str = "float"  # float | int | bool | str | month | actor | actors | months | names
+    kind: str = "float"  # float | int | bool | str | month | actor | actors | months | names | path
     dist: Dist | None = None  # uncertainty of a float parameter, sampled when ensemble.sample_parameters
     choices: tuple[str, ...] | None = None  # allowed values of a str (one) or names (a list) parameter
 
@@ -70,6 +70,8 @@ class Param:
             return "a list of actor keys"
         if self.kind == "names":
             return "a list of names"
+        if self.kind == "path":
+            return "a file path, or empty for none"
         return "text"
 
 
@@ -258,6 +260,11 @@ RUN = {
                           "full mode (docs/ensembles.md)",
                           "processes for the chunks: this one plus workers - 1 worker processes (loky); "
                           "0 = one per CPU core"),
+    "ensemble.posterior": Param("", "file", source=f"{_A}: no posterior unless asked (geosim-calibrate writes one)",
+                                doc="posterior.csv of geosim-calibrate: every replicate draws one particle (by its "
+                                    "weight) for the parameters it holds; with ensemble.sample_parameters=true the "
+                                    "other uncertain parameters are drawn from their priors, as in the calibration",
+                                kind="path"),
     "ensemble.summary_variables": Param(["strength", "trust", "threat", "territory", "war_intensity",
                                          "drones_launched", "troops_sent"], "names",
                                         source=f"{_A}: what the distribution plots read; each element costs time",

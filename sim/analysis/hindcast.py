@@ -1,0 +1,237 @@
+"""Hindcasts: calibrate on what was known at a cutoff, forecast what became known after, score it.
+
+``geosim-hindcast --cutoff YYYY-MM [--observations FILE ...] [overrides]``
+
+1. the observations published up to the cutoff calibrate the model (:mod:`sim.analysis.abc`;
+   a finished calibration of the same inputs is reused from ``outputs/calibrations/<key>/``);
+2. the posterior-predictive ensemble (every replicate draws a particle) and the prior ensemble
+   (the registry distributions, uncalibrated) run with the same seed;
+3. every observation published after the cutoff is scored (:mod:`sim.analysis.scores`): CRPS,
+   PIT and 50%/90% coverage for values, probability and Brier score for binary facts; CRPS
+   skill against the prior ensemble and against persistence (the latest value of the same
+   quantity and selector known at the cutoff, carried forward; a sum is rescaled to the length
+   of the forecast period, i.e. the monthly rate persists);
+4. writes ``scores.csv``, one plot per quantity (``forecast_<quantity>.png``), the posterior
+   files, and prints a table and, as the last line, one JSON object of the headline figures.
+
+The scenario defaults to ``combined`` (the path the world took): the hindcast is conditional on
+the scenario's events, and forecasts their consequences.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..calendar import format_month
+from ..errors import ConfigError
+from . import abc, observe, scores
+
+DEFAULT_SCENARIO = "combined"
+
+
+def persistence(target: observe.Observation, known: list[observe.Observation]) -> float | None:
+    """The latest value of the same quantity and selector known at the cutoff, carried forward."""
+    same = [k for k in known if k.key() == target.key() and k.value is not None]
+    if not same or target.value is None:
+        return None
+    last = max(same, key=lambda k: (k.end, k.published))
+    if target.aggregate == "sum":
+        return last.value / last.months * target.months
+    return last.value
+
+
+def score(observations, known, ds_post, ds_prior) -> pd.DataFrame:
+    rows = []
+    for o in observations:
+        x = observe.forecast(o, *observe.components(ds_post, o))
+        xp = observe.forecast(o, *observe.components(ds_prior, o))
+        q = np.nanquantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+        row = {"id": o.id, "quantity": o.quantity, "what": o.describe(), "observed": o.observed_text(),
+               "published": format_month(o.published), "source": o.source, "kind": "binary" if o.binary else "value",
+               "q05": q[0], "q25": q[1], "q50": q[2], "q75": q[3], "q95": q[4], "scale": o.scale}
+        if o.binary:
+            p, pp = float(np.mean(observe.happened(o, x))), float(np.mean(observe.happened(o, xp)))
+            row.update(probability=p, brier=scores.brier(p), prior_probability=pp, prior_brier=scores.brier(pp))
+        if o.value is not None:
+            pers = persistence(o, known)
+            row.update(crps=scores.crps(o.value, x), pit=scores.pit(o.value, x), in_50=scores.covered(o.value, x, 0.5),
+                       in_90=scores.covered(o.value, x, 0.9), prior_crps=scores.crps(o.value, xp),
+                       persistence=pers, persistence_crps=None if pers is None else scores.crps_point(o.value, pers))
+            if o.low is not None or o.high is not None:
+                row["probability"] = float(np.mean(observe.happened(o, x)))
+        rows.append(row)
+    cols = ["id", "quantity", "what", "observed", "published", "source", "kind", "q05", "q25", "q50", "q75", "q95",
+            "crps", "prior_crps", "persistence", "persistence_crps", "pit", "in_50", "in_90", "probability", "brier",
+            "prior_probability", "prior_brier", "scale"]
+    table = pd.DataFrame(rows)
+    for c in cols:
+        if c not in table:
+            table[c] = np.nan
+    return table[cols]
+
+
+def headline(table: pd.DataFrame) -> dict:
+    def mean(col, mask):
+        v = pd.to_numeric(table.loc[mask, col], errors="coerce").dropna()
+        return None if v.empty else float(v.mean())
+
+    values = table["kind"].eq("value") & table["crps"].notna()
+    binary = table["kind"].eq("binary")
+    crps = pd.to_numeric(table["crps"], errors="coerce").to_numpy(float)
+    out = {
+        "n_scored": int(len(table)),
+        "n_values": int(values.sum()),
+        "n_binary": int(binary.sum()),
+        "coverage_50": mean("in_50", values),
+        "coverage_90": mean("in_90", values),
+        "crps_skill_vs_prior": scores.skill(crps, pd.to_numeric(table["prior_crps"], errors="coerce").to_numpy(float),
+                                            table["scale"].to_numpy(float)),
+        "crps_skill_vs_persistence": scores.skill(
+            crps, pd.to_numeric(table["persistence_crps"], errors="coerce").to_numpy(float),
+            table["scale"].to_numpy(float)),
+        "n_persistence": int(pd.to_numeric(table["persistence_crps"], errors="coerce").notna().sum()),
+        "brier": mean("brier", binary),
+        "brier_prior": mean("prior_brier", binary),
+        "mean_pit": mean("pit", values),
+    }
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+
+
+def render(table: pd.DataFrame) -> str:
+    lines = [f"{'id':16s} {'observed':>16s} {'forecast 5% / 50% / 95%':>32s} {'CRPS':>9s} {'prior':>9s} "
+             f"{'persist':>9s} {'P(fact)':>8s} {'Brier':>6s}"]
+
+    def f(v, spec):
+        return "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, spec)
+
+    for r in table.to_dict("records"):
+        fc = f"{f(r['q05'], '.4g')} / {f(r['q50'], '.4g')} / {f(r['q95'], '.4g')}"
+        lines.append(f"{r['id']:16s} {r['observed']:>16s} {fc:>32s} {f(r['crps'], '9.4g'):>9s} "
+                     f"{f(r['prior_crps'], '9.4g'):>9s} {f(r['persistence_crps'], '9.4g'):>9s} "
+                     f"{f(r['probability'], '8.2f'):>8s} {f(r['brier'], '6.3f'):>6s}")
+    return "\n".join(lines)
+
+
+def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_prior, cutoff: int, path: Path) -> Path:
+    """Forecast fan of each selector of ``quantity`` from the cutoff on, the observations on top."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    selectors = list(dict.fromkeys(o.selector for o in rows))
+    fig, axes = plt.subplots(len(selectors), 1, figsize=(8, 3.0 * len(selectors)), squeeze=False)
+    times = ds_post["time"].values
+    cut = np.datetime64(f"{format_month(cutoff)}-01", "ns")
+    for ax, sel in zip(axes[:, 0], selectors, strict=True):
+        da = ds_post[quantity].sel(dict(sel)) if sel else ds_post[quantity]
+        x = da.transpose("time", "replicate").values.astype(float)
+        xp = (ds_prior[quantity].sel(dict(sel)) if sel else ds_prior[quantity]).transpose("time", "replicate").values
+        q = np.nanquantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+        after = times >= cut
+        ax.fill_between(times[after], q[0][after], q[4][after], color="tab:blue", alpha=0.2, lw=0, label="posterior 90%")
+        ax.fill_between(times[after], q[1][after], q[3][after], color="tab:blue", alpha=0.35, lw=0, label="posterior 50%")
+        ax.plot(times, q[2], color="tab:blue", lw=1.5, label="posterior median")
+        ax.plot(times, np.nanmedian(xp, axis=1), color="0.4", lw=1, ls="--", label="prior median")
+        ax.axvline(cut, color="k", lw=0.8)
+        ax.text(cut, 1.0, " cutoff", transform=ax.get_xaxis_transform(), va="top", fontsize=8)
+        for o in rows:
+            if o.selector != sel:
+                continue
+            t0 = np.datetime64(f"{format_month(o.start)}-01", "ns")
+            t1 = np.datetime64(f"{format_month(o.end)}-01", "ns")
+            scale = 1.0 / o.months if (o.aggregate == "sum" and not o.relation) else 1.0
+            color = "tab:red" if o.published > cutoff else "tab:green"
+            if o.relation:
+                ax.axvspan(t0, t1 if t1 > t0 else t0 + np.timedelta64(20, "D"), color=color, alpha=0.12)
+                if (o.ref_start, o.ref_end) != (o.start, o.end):  # the reference period, outlined
+                    r0 = np.datetime64(f"{format_month(o.ref_start)}-01", "ns")
+                    r1 = np.datetime64(f"{format_month(o.ref_end)}-01", "ns")
+                    ax.axvspan(r0, r1 if r1 > r0 else r0 + np.timedelta64(20, "D"), fill=False, edgecolor=color,
+                               ls=":", lw=1)
+                ax.text(t0, 0.02, f"{o.id}: {o.relation}", transform=ax.get_xaxis_transform(), fontsize=7,
+                        color=color, rotation=90, va="bottom")
+                continue
+            lo = -np.inf if o.low is None else o.low * scale
+            hi = np.inf if o.high is None else o.high * scale
+            if o.low is not None or o.high is not None:
+                ymin, ymax = ax.get_ylim()
+                ax.fill_between([t0, t1 if t1 > t0 else t0 + np.timedelta64(20, "D")], max(lo, ymin), min(hi, ymax),
+                                color=color, alpha=0.25, lw=0)
+            if o.value is not None:
+                ax.plot([t0, t1 if t1 > t0 else t0 + np.timedelta64(20, "D")], [o.value * scale] * 2, color=color, lw=2.5)
+            ax.annotate(o.id, (t1, (o.value if o.value is not None else (o.low if o.low is not None else o.high)) * scale),
+                        fontsize=7, color=color, xytext=(3, 3), textcoords="offset points")
+        label = ", ".join(v for _, v in sel) if sel else ""
+        unit = ds_post[quantity].attrs.get("units", "")
+        ax.set_title(f"{quantity} {label}".strip(), fontsize=10)
+        ax.set_ylabel(unit + (" (sums shown per month)" if any(o.aggregate == "sum" for o in rows) else ""), fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.text(0.01, 0.005, "green: known at the cutoff (calibration); red: published after it (scored); "
+             "dotted: the reference period of a comparison", fontsize=7)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.part.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = abc._parser("geosim-hindcast", "Calibrate at a cutoff, forecast what was published after it, "
+                                          "score the forecast with proper scoring rules").parse_args(argv)
+    try:
+        _main(args)
+    except ConfigError as exc:
+        print(f"geosim-hindcast: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _main(args) -> None:
+    cutoff, overrides, observations, plan = abc.setup(args, default_scenario=DEFAULT_SCENARIO)
+    known = abc.known(observations, cutoff)
+    scored = [o for o in observations if o.published > cutoff]
+    if not scored:
+        latest = max(o.published for o in observations)
+        raise ConfigError(f"--cutoff {args.cutoff}: no observation was published after it; allowed: a month before "
+                          f"{format_month(latest)}")
+    key = abc.cache_key(known, cutoff, overrides, plan, args.seed)
+    cal_dir = Path("outputs") / "calibrations" / key
+    outdir = Path(args.out) if args.out else abc.outputs_dir("hindcasts")
+    print(f"hindcast from {format_month(cutoff)}: {len(known)} observations known, {len(scored)} to forecast; "
+          f"{' '.join(overrides)}; calibration in {cal_dir}", file=sys.stderr)
+    info = abc.calibrate(overrides, observations, cutoff, plan, args.seed, cal_dir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    ds_post, ds_prior = abc.ensembles(overrides, observations, info["posterior"], plan.replicates, args.seed,
+                                      observe.last_month(observations))
+    table = score(scored, known, ds_post, ds_prior)
+    predictive = abc.predictive_table(known, ds_post, ds_prior) if known else None
+    for name in ("posterior.csv",):
+        shutil.copyfile(info["posterior"], outdir / name)
+    abc.plot_posterior(info["posterior"], outdir / "posterior.png", seed=args.seed)
+    if predictive is not None:
+        predictive.to_csv(outdir / "predictive.csv", index=False, float_format="%.6g")
+    for quantity in dict.fromkeys(o.quantity for o in observations):
+        rows = [o for o in observations if o.quantity == quantity]
+        if any(o.published > cutoff for o in rows):
+            plot_quantity(quantity, rows, ds_post, ds_prior, cutoff, outdir / f"forecast_{quantity}.png")
+    out = headline(table)
+    out.update(cutoff=format_month(cutoff), n_known=len(known), scenario=next(
+        (o.split("=", 1)[1] for o in overrides if o.startswith("scenario=")), None), output=str(outdir))
+    tmp = outdir / ".scores.csv.part"
+    table.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(outdir / "scores.csv")  # last: its presence marks a finished hindcast
+    print(render(table))
+    print(f"wrote {outdir}/scores.csv and {len(list(outdir.glob('forecast_*.png')))} plots")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
