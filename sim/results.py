@@ -228,6 +228,47 @@ def dataset(data: dict[str, np.ndarray], settings, routes, anchors, attrs: dict,
     return ds
 
 
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantiles over the replicates that reduced results (``output.results=summary``) keep."""
+
+
+def per_replicate(ds: xr.Dataset, name: str) -> bool:
+    """True if ``ds[name]`` holds every replicate's values (full results)."""
+    return name in ds and "replicate" in ds[name].dims
+
+
+def median(da: xr.DataArray) -> xr.DataArray:
+    """The median over replicates of full results, or the stored median of summarised ones."""
+    if "replicate" in da.dims:
+        return da.median("replicate")
+    return da.sel(quantile=0.5, method="nearest").drop_vars("quantile")
+
+
+def reduce(ds: xr.Dataset) -> xr.Dataset:
+    """What ``output.results=summary`` keeps of full results: every replicate's scalar outcomes
+    (``outcome:<name>``, see :mod:`sim.analysis.outcomes`) and inputs (``param:*``, ``event_*``),
+    and per month the :data:`QUANTILES` over replicates of every trajectory variable (same
+    names, a ``quantile`` dimension instead of ``replicate``). Enough for a sweep's table and
+    comparison plots, the fan chart and :func:`sim.tidy`; a fraction of the size."""
+    from .analysis import outcomes as oc
+
+    trajectories = [name for name in ds.data_vars if "replicate" in ds[name].dims and "time" in ds[name].dims]
+    new = {}
+    for name in trajectories:
+        da = ds[name]
+        q = np.quantile(np.asarray(da.transpose("time", "replicate", ...).values, dtype=np.float64), QUANTILES, axis=1)
+        dims = ("time", "quantile", *[d for d in da.dims if d not in ("time", "replicate")])
+        new[name] = (dims, np.moveaxis(q, 0, 1).astype(da.dtype),
+                     {**da.attrs, "description": f"{da.attrs.get('description', name)}: quantiles over the replicates"})
+    for o in oc.compute(ds).values():
+        new[f"outcome:{o.name}"] = ("replicate", np.asarray(o.values, dtype=np.float64),
+                                    {"units": o.unit, "description": o.description, "summary": o.summary})
+    out = ds.drop_vars(trajectories).assign_coords(quantile=list(QUANTILES)).assign(new)
+    out.attrs = {**ds.attrs, "results_kept": "summary: per-replicate outcomes and inputs, per-month quantiles "
+                                             "of every trajectory variable (output.results=summary)"}
+    return out
+
+
 def provenance() -> dict:
     """Engine version and, when run from a git checkout, the commit."""
     from . import __version__
@@ -248,14 +289,105 @@ def provenance() -> dict:
     return out
 
 
-def save(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write netCDF (scipy engine) to a temporary name and rename it into place when complete."""
+KEEP_BITS = 12
+"""Mantissa bits that results files keep of unbounded float32 variables over time (drones,
+soldiers, territory): BitRound bounds the relative error by 2^-13 ≈ 1.2e-4, about four
+significant digits (one drone in 8,000)."""
+STEP = 1e-4
+"""Resolution at which results files keep bounded float32 variables over time (strengths,
+shares and indices with a declared range within ±3): stored as 16-bit integers times
+``STEP`` (CF ``scale_factor``), so the absolute error is at most ``STEP / 2`` = 0.00005."""
+COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
+"""HDF5 filters of every variable in results files: deflate level 4 after the byte shuffle."""
+
+
+def bitround(values: np.ndarray, keep_bits: int) -> np.ndarray:
+    """A float32 copy of ``values`` with all but ``keep_bits`` mantissa bits set to zero, rounded
+    to nearest (ties to even), as netCDF-C's ``BitRound`` quantisation does. Zeros, ±1 and other
+    values with short mantissas stay exact; the zeroed bits compress to almost nothing."""
+    a = np.ascontiguousarray(values, dtype=np.float32)
+    if keep_bits >= 23:
+        return a.copy()
+    drop = 23 - int(keep_bits)
+    bits = a.view(np.uint32)
+    half = np.uint32((1 << (drop - 1)) - 1)
+    rounded = bits + half + ((bits >> np.uint32(drop)) & np.uint32(1))
+    rounded &= np.uint32(~((1 << drop) - 1) & 0xFFFFFFFF)
+    out = rounded.view(np.float32)
+    special = ~np.isfinite(a)
+    if special.any():
+        out[special] = a[special]
+    return out
+
+
+def _packable(da: xr.DataArray) -> bool:
+    lo, hi = da.attrs.get("valid_min"), da.attrs.get("valid_max")
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)) or max(abs(lo), abs(hi)) / STEP > 32000:
+        return False
+    values = da.values
+    return bool(np.all((values >= lo - STEP) & (values <= hi + STEP)))  # NaN or out of range: keep floats
+
+
+def prepare(ds: xr.Dataset, lossless: bool = False) -> tuple[xr.Dataset, dict[str, dict]]:
+    """The Dataset as a results file stores it, and the encoding for ``to_netcdf``.
+
+    Every variable is compressed (:data:`COMPRESSION`). Unless ``lossless``, float32 variables
+    over time are stored at a documented precision, written into their attributes
+    (``precision``; CF ``quantization_nsb`` or ``scale_factor``): those with a declared range
+    within ±3 (``valid_min``/``valid_max``) as 16-bit integers of :data:`STEP`, the others
+    rounded to :data:`KEEP_BITS` mantissa bits. Any variable of that kind is treated so,
+    whatever its name.
+    """
+    out = ds.copy(deep=False)
+    enc: dict[str, dict] = {}
+    for name, da in ds.data_vars.items():
+        if lossless or da.dtype != np.float32 or "time" not in da.dims:
+            continue
+        if _packable(da):
+            out[name].attrs = {**da.attrs, "precision": f"absolute error at most {STEP / 2:g} (stored as 16-bit "
+                                                        f"integers times scale_factor {STEP:g})"}
+            enc[name] = {"dtype": "int16", "scale_factor": np.float32(STEP), "add_offset": np.float32(0.0),
+                         "_FillValue": np.int16(-32768)}
+        else:
+            out[name] = (da.dims, bitround(da.values, KEEP_BITS), {
+                **da.attrs, "quantization": "BitRound (round to nearest, keep the leading mantissa bits)",
+                "quantization_nsb": np.int32(KEEP_BITS),
+                "precision": f"relative error at most 2^-{KEEP_BITS + 1} ({2.0 ** -(KEEP_BITS + 1):.1e})"})
+    out.attrs = {**ds.attrs, "Conventions": "CF-1.11",
+                 "file_format": "netCDF4 (HDF5), deflate + shuffle; " + (
+                     "float variables at full precision" if lossless else
+                     "float32 variables over time at the precision given in each variable's 'precision' attribute")}
+    for name, da in out.variables.items():
+        if da.dtype.kind in "OUS" or da.ndim == 0:
+            continue
+        itemsize = 2 if enc.get(name, {}).get("dtype") == "int16" else da.dtype.itemsize
+        enc.setdefault(name, {}).update(COMPRESSION, chunksizes=_chunks(da.shape, itemsize))
+    return out, enc
+
+
+def _chunks(shape: tuple[int, ...], itemsize: int, target: int = 2**20) -> tuple[int, ...]:
+    """Chunks of at most ~1 MB: the two leading axes (time, replicate) are halved as needed."""
+    chunks = list(shape)
+    while int(np.prod(chunks)) * itemsize > target:
+        lead = [c if i < 2 else 0 for i, c in enumerate(chunks)]
+        axis = int(np.argmax(lead)) if max(lead) > 1 else int(np.argmax(chunks))
+        if chunks[axis] <= 1:
+            break
+        chunks[axis] = (chunks[axis] + 1) // 2
+    return tuple(max(1, c) for c in chunks)
+
+
+def save(ds: xr.Dataset, path: str | os.PathLike, lossless: bool = False) -> Path:
+    """Write a results file (netCDF4/HDF5 through h5netcdf, compressed, at the precision that
+    :func:`prepare` documents; ``lossless`` keeps every bit) to a temporary name and rename it
+    into place when complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine="scipy")
+        stored, enc = prepare(ds, lossless)
+        stored.to_netcdf(tmp, engine="h5netcdf", encoding=enc)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; results are for sharing
@@ -273,12 +405,16 @@ def load(path: str | os.PathLike) -> xr.Dataset:
         raise ConfigError(f"{path}: results file not found")
     if not path.is_file():
         raise ConfigError(f"{path}: not a file (expected a results.nc written by geosim)")
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    engine = "h5netcdf" if magic.startswith(b"\x89HDF") else "scipy"  # netCDF4/HDF5, or netCDF3 of older runs
     try:
-        ds = xr.load_dataset(path, engine="scipy")
+        ds = xr.load_dataset(path, engine=engine)
     except Exception as exc:  # scipy raises TypeError/ValueError/OSError for bad files
         raise ConfigError(f"{path}: not a readable netCDF results file ({type(exc).__name__}: "
                           f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None
-    missing = [v for v in ("strength", "dependence") if v not in ds]
+    # full results, reduced ones (output.results=summary) and summary-mode ensembles all hold strength
+    missing = [] if ("strength" in ds or "strength_sample" in ds) else ["strength"]
     if missing or "config" not in ds.attrs:
         raise ConfigError(f"{path}: a netCDF file, but not geosim results (missing {', '.join(missing) or 'config'})")
     return ds

@@ -6,7 +6,8 @@ its presence marks a finished job). :func:`aggregate` reads those folders and wr
 sweep folder:
 
 - ``sweep_results.parquet`` and ``sweep_results.csv``: one row per job with its number, status
-  (``complete``, ``incomplete`` = folder without results, ``not started``), folder, its
+  (``complete``, ``incomplete`` = folder without results, ``not started``, ``no results kept``
+  = finished with ``output.results=none``), folder, its
   overrides (one column per overridden key) and its scalar outcomes (medians over replicates,
   see :mod:`sim.analysis.outcomes`) and the calibration ``loss``;
 - ``comparison_outcomes.png`` (outcomes by job and group), ``comparison_trajectories.png``
@@ -64,7 +65,7 @@ class Aggregate:
 
     @property
     def missing(self) -> list[Job]:
-        return [j for j in self.jobs if j.status != "complete"]
+        return [j for j in self.jobs if j.status not in ("complete", "no results kept")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,8 +122,20 @@ def found_jobs(sweep_dir: Path) -> list[Job]:
             except (TypeError, ValueError, ConfigError):
                 num = None
         status = "complete" if (job_dir / RESULTS).is_file() else "incomplete"
-        jobs.append(Job(num, overrides, job_dir, status))
+        note = ""
+        if status == "incomplete" and (job_dir / "summary.csv").is_file() and _kept(job_dir) == "none":
+            status, note = "no results kept", "output.results=none: the job finished and kept no results.nc"
+        jobs.append(Job(num, overrides, job_dir, status, note))
     return jobs
+
+
+def _kept(job_dir: Path) -> str | None:
+    """The job's output.results, from the configuration Hydra saved for it."""
+    try:
+        cfg = _read_yaml(job_dir / ".hydra" / "config.yaml") or {}
+    except ConfigError:
+        return None
+    return ((cfg.get("output") or {}) if isinstance(cfg, dict) else {}).get("results")
 
 
 def match_jobs(sweep_dir: Path) -> tuple[str, list[Job], int | None]:
@@ -192,7 +205,7 @@ def _write_atomic(path: Path, write) -> Path:
 
 def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
     """Build the sweep table (and plots) from the job folders. Raises ConfigError for a bad folder."""
-    from ..results import load
+    from ..results import load, median
     from . import calibrate, outcomes
 
     sweep_dir = Path(sweep_dir)
@@ -211,11 +224,12 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
         if job.status == "complete":
             try:
                 ds = load(job.dir / RESULTS)
-                row.update(outcomes.summary(ds))
-                row["loss"] = calibrate.loss(ds)
+                if outcomes.available(ds):  # a summary-mode ensemble keeps distributions only
+                    row.update(outcomes.summary(ds))
+                    row["loss"] = calibrate.loss(ds)
                 focus = outcomes.roles(ds)["focus"]
                 dyad = ds["dyad"].values[list(ds["dyad_key"].values).index(focus)]
-                curves[id(job)] = (dyad, ds["strength"].sel(dyad=dyad, channel="composite").median("replicate"))
+                curves[id(job)] = (dyad, median(ds["strength"].sel(dyad=dyad, channel="composite")))
             except (ConfigError, KeyError, ValueError) as exc:
                 job.status, job.note = "unreadable", str(exc)
         rows.append(row)
