@@ -16,7 +16,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 from . import parameters as prm
 from .analysis.landscape import alignment_rows
@@ -211,6 +213,63 @@ def coordinates(settings, routes, anchors, replicates) -> dict:
     }
 
 
+def _norm(text: str) -> str:
+    """``Russia–North Korea``, ``russia-north_korea`` and ``Russia - North Korea`` alike."""
+    t = str(text).strip().lower().replace("–", "-").replace("—", "-")
+    t = "-".join(part.strip() for part in t.split("-"))
+    return t.replace(" ", "_")
+
+
+class DyadIndex(PandasIndex):
+    """The index of the ``dyad`` coordinate of results: its values are the labels
+    (``Russia–Iran``, with an en dash, as plots print them); ``sel`` also takes the dyad's key
+    (``russia-iran``), a plain hyphen, any case and either order (``"Iran-Russia"``)."""
+
+    def __init__(self, array, dim, coord_dtype=None, *, fastpath: bool = False, aliases: dict | None = None):
+        super().__init__(array, dim, coord_dtype, fastpath=fastpath)
+        self.aliases = dict(aliases or {})
+
+    @classmethod
+    def from_variables(cls, variables, *, options):
+        obj = super().from_variables(variables, options={})
+        obj.aliases = dict(options.get("aliases") or {})
+        return obj
+
+    def _replace(self, index, dim=None, coord_dtype=None):
+        out = super()._replace(index, dim, coord_dtype)
+        out.aliases = self.aliases
+        return out
+
+    def _lookup(self) -> dict[str, str]:
+        table = {}
+        for key, label in [*self.aliases.items(), *((str(v), str(v)) for v in self.index)]:
+            n = _norm(key)
+            table.setdefault(n, label)
+            a, sep, b = n.partition("-")
+            if sep and "-" not in b:
+                table.setdefault(f"{b}-{a}", label)
+        return table
+
+    def _resolve(self, label):
+        if isinstance(label, str):
+            return label if label in self.index else self._lookup().get(_norm(label), label)
+        if isinstance(label, (list, tuple, np.ndarray)) and all(isinstance(v, str) for v in label):
+            return [self._resolve(v) for v in label]
+        return label
+
+    def sel(self, labels, method=None, tolerance=None):
+        return super().sel({k: self._resolve(v) for k, v in labels.items()}, method=method, tolerance=tolerance)
+
+
+def label_dyads(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with a :class:`DyadIndex` on ``dyad`` (keys from the ``dyad_key`` coordinate)."""
+    if "dyad" not in ds.xindexes or isinstance(ds.xindexes["dyad"], DyadIndex):
+        return ds
+    aliases = dict(zip(map(str, ds["dyad_key"].values), map(str, ds["dyad"].values), strict=True)) \
+        if "dyad_key" in ds.coords else {}
+    return ds.drop_indexes("dyad").set_xindex("dyad", DyadIndex, aliases=aliases)
+
+
 def attributes(name: str) -> dict:
     dims, units, description, (lo, hi) = VARIABLES[name]
     return {"units": units, "description": description,
@@ -223,7 +282,7 @@ def dataset(data: dict[str, np.ndarray], settings, routes, anchors, attrs: dict,
     n = next(iter(data.values())).shape[1]
     coords = coordinates(settings, routes, anchors, np.arange(n) if replicates is None else replicates)
     data_vars = {name: (("time", "replicate", *VARIABLES[name][0]), data[name], attributes(name)) for name in VARIABLES}
-    ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    ds = label_dyads(xr.Dataset(data_vars, coords=coords, attrs=attrs))
     ds["time"].attrs["description"] = "first day of the simulated month"
     return ds
 
@@ -267,6 +326,55 @@ def reduce(ds: xr.Dataset) -> xr.Dataset:
     out.attrs = {**ds.attrs, "results_kept": "summary: per-replicate outcomes and inputs, per-month quantiles "
                                              "of every trajectory variable (output.results=summary)"}
     return out
+
+
+TIDY_ROWS = 20_000_000
+"""Largest table :func:`tidy` builds (about a gigabyte); select more to get a larger one in parts."""
+
+
+def tidy(ds: xr.Dataset, variables, **sel) -> pd.DataFrame:
+    """A long ("tidy") table of chosen variables: one row per combination of their coordinates.
+
+    ``variables`` is a name or a list of names of ``ds`` (``"strength"``, ``"outcome:territory"``,
+    ``"param:dynamics.rate.military"``); ``sel`` picks labels along any dimension, one label or a
+    list (``dyad="russia-iran"``, ``channel=["military", "economic"]``, ``time=slice("2024-01",
+    "2024-12")``, ``replicate=range(10)``); dimensions not selected are kept whole. Columns: one
+    per remaining dimension (and its label coordinates such as ``dyad_key``), ``variable``,
+    ``value``, ``units``. A scalar selection keeps its column, so tables of several variables
+    line up. Raises ConfigError for an unknown variable or dimension, or a table of more than
+    :data:`TIDY_ROWS` rows (``ds.to_dataframe()`` of a whole run would need hundreds of GB).
+
+    >>> sim.tidy(ds, ["strength"], dyad="russia-iran", channel="military").head()
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    unknown = [n for n in names if n not in ds.data_vars]
+    if unknown:
+        raise ConfigError(f"tidy: no variable {unknown[0]!r} in these results; allowed: {', '.join(map(str, ds.data_vars))}")
+    bad = [k for k in sel if k not in ds.dims]
+    if bad:
+        raise ConfigError(f"tidy: {bad[0]!r} is not a dimension of these results; allowed: {', '.join(map(str, ds.dims))}")
+    frames = []
+    for name in names:
+        da = ds[name]
+        where = {k: ([v] if isinstance(v, (str, int, float, np.datetime64)) else v) for k, v in sel.items() if k in da.dims}
+        if isinstance(where.get("replicate"), range):
+            where["replicate"] = list(where["replicate"])
+        try:
+            da = da.sel(where)
+        except KeyError as exc:
+            raise ConfigError(f"tidy: {name}: a selected label is not in the results ({exc}); "
+                              + "; ".join(f"{k}: {', '.join(map(str, ds[k].values[:12]))}" for k in where
+                                          if k in ds.coords and k != "time")) from None
+        rows = int(np.prod([da.sizes[d] for d in da.dims]))
+        if rows > TIDY_ROWS:
+            raise ConfigError(f"tidy: {name} would give {rows:,} rows (limit {TIDY_ROWS:,}); select along "
+                              f"{', '.join(d for d in da.dims if d not in sel)}, e.g. dyad=..., channel=..., "
+                              "replicate=range(100)")
+        frame = da.rename("value").to_dataframe().reset_index()
+        frame.insert(len(da.dims), "variable", name)
+        frame["units"] = da.attrs.get("units", "")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def provenance() -> dict:
@@ -417,4 +525,4 @@ def load(path: str | os.PathLike) -> xr.Dataset:
     missing = [] if ("strength" in ds or "strength_sample" in ds) else ["strength"]
     if missing or "config" not in ds.attrs:
         raise ConfigError(f"{path}: a netCDF file, but not geosim results (missing {', '.join(missing) or 'config'})")
-    return ds
+    return label_dyads(ds)
