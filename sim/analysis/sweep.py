@@ -40,7 +40,9 @@ log = logging.getLogger("geosim.sweep")
 
 TABLE = "sweep_results"
 RESULTS = "results.nc"
-PLOTTED = ("composite", "military", "dependence_on", "hostility", "arms_to_", "territory", "balance", "loss")
+PLOTTED = ("composite", "military", "dependence_on", "hostility", "arms_to_", "territory", "balance")
+LOSS = ("calibration loss: sum of squared normalised misses of the patterns.md targets "
+        "(0 = every target at its centre; see sim.analysis.calibrate)")
 
 
 @dataclass
@@ -218,7 +220,7 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
         raise ConfigError(f"{sweep_dir}: not a Hydra sweep folder (no multirun.yaml and no job folders with "
                           ".hydra/overrides.yaml)")
 
-    rows, curves = [], {}
+    rows, curves, described = [], {}, {}
     for job in jobs:
         row: dict = {}
         if job.status == "complete":
@@ -227,6 +229,8 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
                 if outcomes.available(ds):  # a summary-mode ensemble keeps distributions only
                     row.update(outcomes.summary(ds))
                     row["loss"] = calibrate.loss(ds)
+                    if not described:
+                        described.update({n: f"{d} ({u})" for n, u, d in outcomes.describe(ds)})
                 focus = outcomes.roles(ds)["focus"]
                 dyad = ds["dyad"].values[list(ds["dyad_key"].values).index(focus)]
                 curves[id(job)] = (dyad, median(ds["strength"].sel(dyad=dyad, channel="composite")))
@@ -252,11 +256,12 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
     except ImportError:
         log.warning("pyarrow is not installed: wrote %s.csv only (pip install geosim[analysis])", TABLE)
     if plots and (table["status"] == "complete").any():
-        result.paths.update(_plots(result, list(over), kind, curves))
+        result.paths.update(_plots(result, list(over), kind, curves, {**described, "loss": LOSS}))
     return result
 
 
-def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict) -> dict[str, Path]:
+def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict,
+           titles: dict[str, str]) -> dict[str, Path]:
     import matplotlib.pyplot as plt
 
     from . import plots
@@ -266,7 +271,8 @@ def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict)
     varying = [k for k in override_keys if k != "seed" and done[k].nunique(dropna=False) > 1]
     group_cols = [] if kind == "optuna" or not varying else varying
     names = [c for c in done.columns if c not in ("job", "status", "dir", *override_keys)
-             and any(p in c for p in PLOTTED) and not c.endswith("_built_up") and done[c].notna().any()]
+             and (any(p in c for p in PLOTTED) or (c == "loss" and kind == "optuna"))  # the loss: calibration only
+             and not c.endswith("_built_up") and done[c].notna().any()]
     labels = {}
     for job, (_, row) in zip(result.jobs, table.iterrows(), strict=True):
         if group_cols:
@@ -275,7 +281,7 @@ def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict)
             labels[id(job)] = f"job {job.num}"
     n_groups = len(set(labels[id(j)] for j in result.jobs if j.status == "complete"))
     if names and n_groups <= 80:
-        fig = plots.sweep_outcomes(table.assign(group=[labels[id(j)] for j in result.jobs]), names, ["group"])
+        fig = plots.sweep_outcomes(table.assign(group=[labels[id(j)] for j in result.jobs]), names, ["group"], titles)
         out["comparison_outcomes"] = _save(fig, result.sweep_dir / "comparison_outcomes.png")
     if curves:
         grouped: dict[str, list] = {}
@@ -289,7 +295,7 @@ def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict)
     numeric = [k for k in varying if pd.api.types.is_numeric_dtype(done[k])]
     focus = next((c for c in names if c.endswith("_composite")), None)
     if len(varying) == 2 and len(numeric) == 2 and focus:
-        fig = plots.sweep_grid(table, numeric[0], numeric[1], focus)
+        fig = plots.sweep_grid(table, numeric[0], numeric[1], focus, titles.get(focus))
         out["comparison_grid"] = _save(fig, result.sweep_dir / "comparison_grid.png")
     plt.close("all")
     return out
