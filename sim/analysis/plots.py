@@ -88,7 +88,9 @@ def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[st
 def sweep_trajectories(curves: dict[str, xr.DataArray], title: str, ylabel: str) -> plt.Figure:
     """Median trajectories, one line per group (dashed thin lines: the single jobs)."""
     n = len(curves)
-    fig, ax = plt.subplots(figsize=(11, 5.5 + 0.12 * max(0, n - 10)))
+    rows = (n + 1) // 2
+    height = 5.0 + 0.2 * rows + 0.4
+    fig, ax = plt.subplots(figsize=(11, height))
     for k, (label, das) in enumerate(curves.items()):
         color, style = group_style(k, n)
         for da in das:
@@ -98,10 +100,12 @@ def sweep_trajectories(curves: dict[str, xr.DataArray], title: str, ylabel: str)
     ax.axhline(0, color="#555555", lw=0.8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=11)
-    ax.legend(fontsize=8, ncol=2 if n <= 12 else 3, handlelength=3.5, loc="center left", bbox_to_anchor=(1.01, 0.5),
-              title="equal curves: dashes inside a thicker line", title_fontsize=7)
     _time_axis(ax)
-    fig.tight_layout()
+    bottom = (0.2 * rows + 0.5) / height
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, handlelength=3.5,
+               frameon=False, title="thin lines: single jobs; equal curves: each later line is thinner, drawn on "
+                                    "the earlier one", title_fontsize=7.5)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
@@ -130,8 +134,8 @@ def sweep_grid(table: pd.DataFrame, x: str, y: str, outcome: str, title: str | N
         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    fig.colorbar(mesh, ax=ax, label=textwrap.fill(title or outcome, 40))
-    ax.set_title(f"{textwrap.fill(title or outcome, 60)}\n(mean over the other overrides)", fontsize=10)
+    fig.colorbar(mesh, ax=ax, label=textwrap.fill(title or outcome, 45))
+    ax.set_title(f"{textwrap.fill(title or outcome, 70)}\n(mean over the other overrides)", fontsize=10)
     fig.tight_layout()
     return fig
 
