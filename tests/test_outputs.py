@@ -32,8 +32,8 @@ def test_every_file_the_readme_lists_is_written(tmp_path):
     names = readme_run_files()
     assert {"results.nc", "summary.csv", "network.png", "war.png", "fan_russia-iran.png"} <= set(names)
     out = tmp_path / "run"
-    proc = run_cli("scenario=assad_fall", *SMALL, "output.distribution_plots=[fan,end_states,crossing,comparison]",
-                   COMPARE, f"hydra.run.dir={out}")
+    proc = run_cli("scenario=assad_fall", *SMALL, "ensemble.sample_parameters=true",
+                   "output.distribution_plots=[fan,end_states,crossing,comparison]", COMPARE, f"hydra.run.dir={out}")
     assert proc.returncode == 0, proc.stderr
     for name in [*names, "end_states.png", "crossing.png", "comparison.png"]:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
@@ -137,3 +137,20 @@ def test_old_netcdf3_results_still_load(tmp_path):
     ds.to_netcdf(path, engine="scipy")
     back = sim.load(path)
     np.testing.assert_array_equal(back["strength"].values, ds["strength"].values)
+
+
+def test_reduced_results_keep_outcomes_quantiles_and_draw_a_fan(tmp_path):
+    from sim import plots
+    from sim.analysis import outcomes
+
+    ds = sim.simulate("assad_fall", SMALL)
+    kept = sim.load(results.save(results.reduce(ds), tmp_path / "r.nc"))
+    assert "replicate" not in kept["strength"].dims and list(kept["quantile"].values) == list(results.QUANTILES)
+    np.testing.assert_allclose(kept["strength"].sel(quantile=0.5).values, ds["strength"].median("replicate").values,
+                               atol=1e-4)
+    full, stored = outcomes.summary(ds), outcomes.summary(kept)
+    assert set(full) == set(stored)
+    for name, value in full.items():
+        assert stored[name] == pytest.approx(value, rel=1e-6, abs=1e-9), name
+    assert kept["outcome:territory"].attrs["units"].startswith("% of")
+    assert plots.fan(kept).axes
