@@ -145,7 +145,7 @@ def sensitivity_bars(table: pd.DataFrame, method: str) -> plt.Figure:
     outcomes = list(dict.fromkeys(table["outcome"]))
     n_par = table["parameter"].nunique()
     first, total = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 1.2 + 0.24 * n_par), squeeze=False)
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 1.9 + 0.24 * n_par), squeeze=False)
     for ax, name in zip(axes.flat, outcomes, strict=False):
         part = table[table["outcome"] == name].sort_values(total, ascending=True)
         y = np.arange(len(part))
@@ -161,13 +161,14 @@ def sensitivity_bars(table: pd.DataFrame, method: str) -> plt.Figure:
             ax.plot(part["sigma"], y, "D", color="#e67e22", ms=4, label="sigma (interactions)")
         ax.set_yticks(y, part["parameter"], fontsize=7)
         if method == "sobol":
-            ax.set_title(f"{name}\nsum S1 = {part['S1'].sum():.2f}, sum ST = {part['ST'].sum():.2f} (of the variance, "
-                         "noise included)", fontsize=9)
+            ax.set_title(f"{name}\nΣS1 = {part['S1'].sum():.2f}, ΣST = {part['ST'].sum():.2f} of the variance",
+                         fontsize=9)
         else:
             ax.set_title(name, fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    label = "Sobol indices with 95% confidence intervals" if method == "sobol" else "Morris elementary effects"
-    fig.suptitle(f"Global sensitivity: {label}", fontsize=12)
+    label = ("Sobol indices with 95% confidence intervals (shares of a variance that includes the model's noise; "
+             "1 − ΣST is left to noise)" if method == "sobol" else "Morris elementary effects")
+    fig.suptitle(textwrap.fill(f"Global sensitivity: {label}", 40 * len(outcomes) + 20), fontsize=11)
     fig.tight_layout()
     return fig
