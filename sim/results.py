@@ -461,7 +461,7 @@ def prepare(ds: xr.Dataset, lossless: bool = False) -> tuple[xr.Dataset, dict[st
                 **da.attrs, "quantization": "BitRound (round to nearest, keep the leading mantissa bits)",
                 "quantization_nsb": np.int32(KEEP_BITS),
                 "precision": f"relative error at most 2^-{KEEP_BITS + 1} ({2.0 ** -(KEEP_BITS + 1):.1e})"})
-    out.attrs = {**ds.attrs, "Conventions": "CF-1.11",
+    out.attrs = {**ds.attrs,
                  "file_format": "netCDF4 (HDF5), deflate + shuffle; " + (
                      "float variables at full precision" if lossless else
                      "float32 variables over time at the precision given in each variable's 'precision' attribute")}

@@ -129,6 +129,8 @@ def test_output_results_summary_and_none_in_a_sweep(tmp_path):
     # the same outcomes whatever was kept (same configuration and seed)
     assert table.loc[0, "russia_iran_military"] == pytest.approx(table.loc[1, "russia_iran_military"], abs=1e-4)
     assert (sweep / "2" / "summary.csv").stat().st_size > 0
+    columns = pd.read_csv(sweep / "sweep_results_columns.csv").set_index("column")["meaning"]
+    assert "(strength −1…1)" in columns["russia_iran_military"] and "calibration loss" in columns["loss"]
 
 
 def test_old_netcdf3_results_still_load(tmp_path):

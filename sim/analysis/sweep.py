@@ -9,7 +9,8 @@ sweep folder:
   (``complete``, ``incomplete`` = folder without results, ``not started``, ``no results kept``
   = finished with ``output.results=none``), folder, its
   overrides (one column per overridden key) and its scalar outcomes (medians over replicates,
-  see :mod:`sim.analysis.outcomes`) and the calibration ``loss``;
+  see :mod:`sim.analysis.outcomes`) and the calibration ``loss``; ``sweep_results_columns.csv``
+  says what each of those columns means, with its unit;
 - ``comparison_outcomes.png`` (outcomes by job and group), ``comparison_trajectories.png``
   (the focus dyad's composite strength over time) and, for a grid of two numeric parameters,
   ``comparison_grid.png``.
@@ -249,6 +250,11 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
 
     result.paths["csv"] = _write_atomic(sweep_dir / f"{TABLE}.csv",
                                         lambda p: table.to_csv(p, index=False))
+    if described:  # what the outcome columns mean, with their units
+        legend = pd.DataFrame([{"column": c, "meaning": described.get(c, LOSS if c == "loss" else "")}
+                               for c in table.columns if c in described or c == "loss"])
+        result.paths["columns"] = _write_atomic(sweep_dir / f"{TABLE}_columns.csv",
+                                                lambda p: legend.to_csv(p, index=False))
     try:
         import pyarrow  # noqa: F401
 
