@@ -506,8 +506,15 @@ def save(ds: xr.Dataset, path: str | os.PathLike, lossless: bool = False) -> Pat
     return path
 
 
-def load(path: str | os.PathLike) -> xr.Dataset:
-    """Open a results file written by geosim. Raises ConfigError for a missing or bad file."""
+def load(path: str | os.PathLike, lazy: bool = False) -> xr.Dataset:
+    """Open a results file written by geosim (full, ``output.results=summary`` or summary mode;
+    netCDF4, or the netCDF3 of earlier versions). Raises ConfigError for a missing or bad file.
+
+    By default everything is read into memory. ``lazy=True`` reads only the metadata now and
+    each variable's values when they are used, chunk by chunk (for files larger than memory:
+    ``sim.tidy(sim.load(path, lazy=True), ["strength"], dyad=..., replicate=range(100))`` reads
+    only what it selects); the file stays open until the Dataset is closed.
+    """
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: results file not found")
@@ -517,7 +524,7 @@ def load(path: str | os.PathLike) -> xr.Dataset:
         magic = f.read(8)
     engine = "h5netcdf" if magic.startswith(b"\x89HDF") else "scipy"  # netCDF4/HDF5, or netCDF3 of older runs
     try:
-        ds = xr.load_dataset(path, engine=engine)
+        ds = (xr.open_dataset if lazy else xr.load_dataset)(path, engine=engine)
     except Exception as exc:  # scipy raises TypeError/ValueError/OSError for bad files
         raise ConfigError(f"{path}: not a readable netCDF results file ({type(exc).__name__}: "
                           f"{str(exc).splitlines()[0] if str(exc) else 'unreadable'})") from None

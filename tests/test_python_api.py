@@ -75,3 +75,15 @@ def test_every_sampled_parameter_has_units(ds):
     assert len(params) > 10
     for v in params:
         assert ds[v].attrs["units"], v
+
+
+def test_lazy_load_reads_what_is_selected(ds, tmp_path):
+    path = sim.results.save(ds, tmp_path / "r.nc")
+    lazy = sim.load(path, lazy=True)
+    try:
+        assert not lazy["strength"].variable._in_memory
+        t = sim.tidy(lazy, ["strength"], dyad="russia-iran", channel="composite", replicate=range(2))
+        eager = sim.tidy(sim.load(path), ["strength"], dyad="russia-iran", channel="composite", replicate=range(2))
+        assert t.equals(eager) and len(t) == 2 * ds.sizes["time"]
+    finally:
+        lazy.close()
