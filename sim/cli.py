@@ -20,11 +20,19 @@ from .errors import ConfigError
 log = logging.getLogger("geosim")
 
 
-def write_run(ds, settings, outdir: str | Path, others: dict | None = None) -> dict[str, Path]:
-    """Write results.nc (atomically), summary.csv and the plots into ``outdir``.
+def kept(settings, sweep: bool = False) -> str:
+    """What results.nc keeps (``output.results``; ``auto`` = full for a run, summary in a sweep)."""
+    mode = settings["output.results"]
+    return ("summary" if sweep else "full") if mode == "auto" else mode
+
+
+def write_run(ds, settings, outdir: str | Path, others: dict | None = None, sweep: bool = False) -> dict[str, Path]:
+    """Write results.nc (atomically, compressed), summary.csv and the plots into ``outdir``.
 
     ``others`` are runs of ``output.compare_scenarios`` for the distribution plots. In summary
     mode the per-replicate plots are left out and summary.csv holds the streamed quantiles.
+    ``output.results`` (see :func:`kept`) chooses what results.nc keeps; with ``none`` there is
+    no results.nc and summary.csv, written last, marks the finished run.
     """
     from . import ensemble, plots, results, summary
 
@@ -44,7 +52,10 @@ def write_run(ds, settings, outdir: str | Path, others: dict | None = None) -> d
     tmp.replace(csv)
     paths["summary"] = csv
     # results.nc last: its presence marks a finished run
-    paths["results"] = results.save(ds, outdir / "results.nc")
+    mode = kept(settings, sweep)
+    if mode != "none":
+        stored = results.reduce(ds) if mode == "summary" and full else ds
+        paths["results"] = results.save(stored, outdir / "results.nc", lossless=settings["output.lossless"])
     return paths
 
 
@@ -69,6 +80,7 @@ def compare_runs(ds, settings) -> dict:
 
 def _run_job(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     from .config import validate
     from .run import run
@@ -93,7 +105,8 @@ def _run_job(cfg: DictConfig) -> float | None:
              settings["ensemble.mode"], settings["seed"])
     try:
         ds = run(settings)
-        paths = write_run(ds, settings, outdir, compare_runs(ds, settings))
+        sweep = HydraConfig.get().mode == RunMode.MULTIRUN
+        paths = write_run(ds, settings, outdir, compare_runs(ds, settings), sweep=sweep)
     except ConfigError as exc:
         print(f"geosim: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -657,9 +657,12 @@ def _dataset(data, settings, probe, replicates) -> xr.Dataset:
 def _add_inputs(ds: xr.Dataset, settings: Settings, values: dict, events: dict) -> None:
     """Per-replicate parameter values and event realisations, so outcomes can be related to inputs."""
     n = ds.sizes["replicate"]
+    registry = prm.registry(settings.actors) if values else {}
     for path, v in values.items():
+        p = registry.get(path)
         ds[f"param:{path}"] = ("replicate", np.asarray(v[:n], dtype=float),
-                               {"description": f"value of {path} in each replicate"})
+                               {"description": f"value of {path} in each replicate" + (f": {p.doc}" if p and p.doc else ""),
+                                "units": p.unit if p is not None else ""})
     if events:
         from .calendar import format_month
 

@@ -234,6 +234,17 @@ RUN = {
     "output.skip_complete": P(False, "flag", source="assumption: redoing finished work is the safe default",
                               doc="skip a run whose folder already holds complete results.nc for the same configuration "
                                   "(resume an interrupted sweep: same command, same hydra.sweep.dir)"),
+    "output.results": Param("auto", "text", source=f"{_A}: single runs keep every trajectory; a sweep's jobs keep "
+                            "what its table needs, so that a default sweep fits in 50 MB (docs/ensembles.md)",
+                            doc="what results.nc keeps: full (every trajectory), summary (each replicate's scalar "
+                                "outcomes and per-month quantiles of every variable), none (no results.nc); auto = "
+                                "full for a single run, summary for the jobs of a sweep (geosim -m)",
+                            kind="str", choices=("auto", "full", "summary", "none")),
+    "output.lossless": P(False, "flag", source=f"{_A}: 0.0001 on bounded scales and four significant digits "
+                         "otherwise is finer than any figure the model is calibrated to",
+                         doc="keep every bit of the float results in results.nc (about 2.5 times larger); by default "
+                             "bounded variables keep an absolute error of at most 0.00005 and the others 12 "
+                             "mantissa bits (relative error at most 1.2e-4)"),
     "output.focus_dyad": Param("russia-iran", "dyad", source="domain.md: the partnership the articles are about",
                                doc="dyad drawn large in its own figure", kind="str"),
     # --- ensembles (docs/ensembles.md) ---------------------------------------------------------

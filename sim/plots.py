@@ -23,10 +23,21 @@ COLORS = {"military": "#c0392b", "economic": "#2471a3", "diplomatic": "#229954",
 STYLE = {"military": "-", "economic": "-", "diplomatic": "-", "composite": "--"}
 
 
-def _band(ax, t, da: xr.DataArray, color, label, style="-"):
+OVERLAP = (("-", 3.2), ((0, (5, 2)), 2.0), ((0, (1, 1.5)), 2.2), ((0, (6, 2, 1, 2)), 1.6), ((0, (2, 3)), 1.3))
+"""(line style, width) for series that may coincide: each is thinner than the one before and
+drawn on top of it, so equal curves show as a dashed line inside a thicker one."""
+
+
+def overlap_style(k: int) -> dict:
+    style, width = OVERLAP[k % len(OVERLAP)]
+    return {"ls": style, "lw": width, "zorder": 3 + k}
+
+
+def _band(ax, t, da: xr.DataArray, color, label, style="-", lw: float | None = None, zorder: float = 2):
     """Median line, and the 5–95% band when there are several replicates."""
     values = np.asarray(da.transpose("time", "replicate").values, dtype=float)
-    ax.plot(t, np.median(values, axis=1), style, color=color, lw=2 if style == "-" else 1.6, label=label)
+    ax.plot(t, np.median(values, axis=1), ls=style, color=color, lw=lw or (2 if style == "-" else 1.6), label=label,
+            zorder=zorder)
     if values.shape[1] > 1:
         lo, hi = np.percentile(values, [5, 95], axis=1)
         ax.fill_between(t, lo, hi, color=color, alpha=0.15, lw=0)
@@ -37,14 +48,83 @@ def event_label(ev) -> str:
     return str(ev.spec.get("label") or ev.id.replace("_", " ").capitalize())
 
 
+def scenario_events(source) -> list[tuple[int, str, np.datetime64, np.datetime64]]:
+    """(number, label, first month, last month) of the events a plot marks: those within the run,
+    numbered in the scenario file's order from 1 (as the dashboard numbers them). ``source`` is
+    a results Dataset (its embedded scenario) or the run's Settings."""
+    import yaml
+
+    if isinstance(source, xr.Dataset):
+        specs = (yaml.safe_load(source.attrs.get("scenario_yaml", "")) or {}).get("events", [])
+        t0, t1 = source["time"].values[0], source["time"].values[-1]
+    else:
+        specs = [{**ev.spec, "date": format_month(ev.month),
+                  **({"date_window": [format_month(m) for m in ev.window]} if ev.window is not None else {})}
+                 for ev in source.scenario.events]
+        t0, t1 = (np.datetime64(f"{format_month(m)}-01", "ns") for m in (source.start, source.end))
+    out = []
+    for number, ev in enumerate(specs, start=1):
+        months = ev.get("date_window") or [ev.get("date"), ev.get("date")]
+        first, last = (np.datetime64(f"{format_month(parse_month(str(m)))}-01", "ns") for m in months)
+        if first > t1:
+            continue
+        label = str(ev.get("label") or str(ev.get("id", "")).replace("_", " ").capitalize())
+        out.append((number, label, max(first, t0), max(last, t0)))
+    return out
+
+
+def mark_events(ax, events, numbers: bool = True) -> None:
+    """Event lines (a shaded span for a date window) and, at the top of the plot, the events'
+    numbers in small white discs; numbers closer than a disc's width move down a row, so they
+    never overlap. :func:`event_key` says what the numbers mean."""
+    placed: list[tuple[float, int]] = []
+    width_in = ax.get_window_extent().width / ax.figure.dpi if ax.figure else 6.0
+    for number, _label, first, last in events:
+        if first == last:
+            ax.axvline(first, color="#7f8c8d", ls=":", lw=1.2, zorder=0)
+        else:
+            ax.axvspan(first, last, color="#7f8c8d", alpha=0.12, lw=0, zorder=0)
+        if not numbers:
+            continue
+        x = mdates.date2num(first)
+        x0, x1 = ax.get_xlim()
+        frac = (x - x0) / (x1 - x0) if x1 > x0 else 0.0
+        row = 0
+        while any(abs(frac - f) * width_in < 0.2 and r == row for f, r in placed):  # 0.2 inch: a disc and a gap
+            row += 1
+        placed.append((frac, row))
+        ax.annotate(str(number), (first, 1.0), xycoords=("data", "axes fraction"), xytext=(0, -4 - 13 * row),
+                    textcoords="offset points", ha="center", va="top", fontsize=7, fontweight="bold", color="#333333",
+                    bbox=dict(boxstyle="circle,pad=0.2", fc="white", ec="#7f8c8d", lw=0.8), zorder=6)
+
+
+def event_key(events, width: int = 150) -> str:
+    """What the numbers on the plots stand for: ``1 Russia–North Korea treaty (2024-06) · 2 …``."""
+    import textwrap
+
+    if not events:
+        return ""
+    parts = []
+    for number, label, first, last in events:
+        when = str(first)[:7] if first == last else f"{str(first)[:7]} to {str(last)[:7]}"
+        parts.append(f"({number}) {label}, {when}")
+    return "\n".join(textwrap.wrap("Events: " + "  ·  ".join(parts), width=width, break_long_words=False))
+
+
+def add_event_key(fig, events, fontsize: float = 8.5) -> float:
+    """Write :func:`event_key` along the bottom of ``fig``; returns the height it takes (a
+    fraction of the figure) for ``tight_layout(rect=(0, that, 1, ...))``."""
+    width_in, height_in = fig.get_size_inches()
+    text = event_key(events, width=max(60, int(width_in * 72 / (fontsize * 0.55))))
+    if not text:
+        return 0.0
+    fig.text(0.5, 0.008, text, ha="center", va="bottom", fontsize=fontsize, color="#333333")
+    return (text.count("\n") + 1) * fontsize * 1.45 / 72 / height_in + 0.012
+
+
 def _events(ax, settings: Settings, labels: bool = True):
-    for k, ev in enumerate(settings.scenario.in_period(settings)):
-        x = np.datetime64(f"{format_month(max(ev.month, settings.start))}-01")
-        ax.axvline(x, color="#7f8c8d", ls=":", lw=1.2, zorder=0)
-        if labels:  # alternate heights so that close events do not overlap
-            ax.annotate(event_label(ev), (x, 0.98 - 0.09 * (k % 2)), xycoords=("data", "axes fraction"),
-                        xytext=(3, 0), textcoords="offset points", va="top", ha="left", fontsize=7,
-                        color="#444444", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.75))
+    """Event lines of the run's scenario; with ``labels``, their numbers (see :func:`mark_events`)."""
+    mark_events(ax, scenario_events(settings), numbers=labels)
 
 
 def _time_axis(ax):
@@ -59,6 +139,12 @@ def _subtitle(ds: xr.Dataset, band: bool = True) -> str:
     return f"scenario: {ds.attrs.get('scenario', '?')}  ·  {spread}"
 
 
+def strength_axis(ax) -> None:
+    """The −1…+1 strength scale with room above and below, so lines at ±1 stay off the frame."""
+    ax.set_ylim(-1.15, 1.15)
+    ax.set_yticks([-1, -0.5, 0, 0.5, 1])
+
+
 def dyad_panel(ax, ds: xr.Dataset, settings: Settings, dyad: str, event_labels: bool = True, legend: bool = False):
     t = ds["time"].values
     ax.axhspan(-1, 0, color="#f5b7b1", alpha=0.18, lw=0)
@@ -66,7 +152,7 @@ def dyad_panel(ax, ds: xr.Dataset, settings: Settings, dyad: str, event_labels: 
     for c in ("military", "economic", "diplomatic", "composite"):
         _band(ax, t, ds["strength"].sel(dyad=dyad, channel=c), COLORS[c], c, STYLE[c])
     _events(ax, settings, labels=event_labels)
-    ax.set_ylim(-1.05, 1.05)
+    strength_axis(ax)
     ax.set_title(dyad, fontsize=11, fontweight="bold")
     ax.set_ylabel("strength\n(−1 hostile … +1 allied)", fontsize=8)
     _time_axis(ax)
@@ -89,7 +175,8 @@ def trajectories(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     top = 1.0 - 1.15 / height  # a fixed band of 1.15 inches for the title and the legend
     fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, top), fontsize=10, frameon=False)
     fig.suptitle(f"Alliance strength by channel for every pair of states\n{_subtitle(ds)}", fontsize=13, y=0.995)
-    fig.tight_layout(rect=(0, 0, 1, top))
+    bottom = add_event_key(fig, scenario_events(settings), fontsize=10)
+    fig.tight_layout(rect=(0, bottom, 1, top))
     return fig
 
 
@@ -101,13 +188,23 @@ def focus(ds: xr.Dataset, settings: Settings, dyad_key: str | None = None) -> pl
     dyad_panel(ax, ds, settings, dyad, legend=True)
     ax.set_title(f"{dyad}: alliance strength by channel\n{_subtitle(ds)}", fontsize=12)
     ax.text(0.995, 0.02, "below 0 (shaded) = hostility", transform=ax.transAxes, ha="right", fontsize=8, color="#922b21")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, add_event_key(fig, scenario_events(settings)), 1, 1))
     return fig
 
 
 def _positions(n: int) -> np.ndarray:
     angles = np.pi / 2 - 2 * np.pi * np.arange(n) / n
     return np.c_[np.cos(angles), np.sin(angles)]
+
+
+def _label_point(p: np.ndarray, q: np.ndarray) -> tuple[float, float]:
+    """Where an edge's number goes: the middle of an outer edge; on a chord, a third of the way
+    from its end that comes first clockwise, which keeps the numbers apart from each other and
+    from the points where the chords cross (on a regular polygon those lie at 38% and 62%)."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    if np.hypot(*(p - q)) < 1.3:  # an outer edge (side of the polygon)
+        return tuple((p + q) / 2)
+    return tuple(p + 0.27 * (q - p))
 
 
 def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None) -> plt.Figure:
@@ -129,9 +226,9 @@ def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None)
             color = "#1e8449" if v >= 0 else "#c0392b"
             ax.plot([x1, x2], [y1, y2], color=color, lw=0.5 + 9 * abs(v), alpha=0.35 + 0.6 * abs(v),
                     solid_capstyle="round", zorder=1)
-            if abs(v) >= 0.15:
-                ax.text((x1 + x2) / 2, (y1 + y2) / 2, f"{v:+.2f}", fontsize=7, ha="center", va="center",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8), zorder=3)
+            x, y = _label_point(pos[index[a]], pos[index[b]])
+            ax.text(x, y, f"{v:+.2f}", fontsize=7.5, ha="center", va="center", color=color, fontweight="bold",
+                    bbox=dict(boxstyle="round,pad=0.18", fc="white", ec=color, lw=0.6), zorder=5)
         ax.scatter(pos[:, 0], pos[:, 1], s=1300, color="#fdfefe", edgecolor="#34495e", lw=1.5, zorder=2)
         for a, (x, y) in zip(actors, pos, strict=False):
             ax.text(x, y, a.replace(" ", "\n"), ha="center", va="center", fontsize=8, fontweight="bold", zorder=4)
@@ -145,7 +242,7 @@ def network(ds: xr.Dataset, settings: Settings, months: list[str] | None = None)
     legend = [Line2D([0], [0], color="#1e8449", lw=5, label="cooperation (composite > 0)"),
               Line2D([0], [0], color="#c0392b", lw=5, label="hostility (composite < 0)")]
     fig.legend(handles=legend, loc="lower center", ncol=2, frameon=False, fontsize=9)
-    fig.suptitle(f"The {len(actors)} states as a network — line width and number = composite strength (median)\n"
+    fig.suptitle(f"The {len(actors)} states as a network — line width and number = composite strength (median, −1…+1)\n"
                  f"{_subtitle(ds, band=False)}",
                  fontsize=12)
     fig.tight_layout(rect=(0, 0.06, 1, 0.93))
@@ -159,9 +256,11 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     t = ds["time"].values
     fig, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True)
     ax = axes[0, 0]
-    for var, label, color in [("drones_launched", "launched", "#c0392b"), ("drones_produced", "built at home", "#2471a3"),
-                              ("drones_imported", "imported", "#e67e22")]:
-        _band(ax, t, ds[var].sel(actor=att), color, label)
+    for k, (var, label, color) in enumerate([("drones_launched", "launched", "#c0392b"),
+                                             ("drones_produced", "built at home", "#2471a3"),
+                                             ("drones_imported", "imported", "#e67e22")]):
+        style = overlap_style(k)
+        _band(ax, t, ds[var].sel(actor=att), color, label, style["ls"], style["lw"], style["zorder"])
     ax.set_title(f"Attack drones used and supplied by {att}")
     ax.set_ylabel("drones per month")
     ax.legend(fontsize=8)
@@ -191,10 +290,10 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     ax.set_ylabel("% of territory")
     ax.set_ylim(0, max(40.0, 1.2 * float(ds["territory"].max())))  # a whole-country scale, not a zoom
     for ax in axes.flat:
-        _events(ax, settings, labels=ax is axes[0, 0])
+        _events(ax, settings, labels=True)
         _time_axis(ax)
     fig.suptitle(f"The war of attrition\n{_subtitle(ds)}", fontsize=13)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, add_event_key(fig, scenario_events(settings)), 1, 1))
     return fig
 
 
@@ -283,34 +382,33 @@ def _quantiles(ds: xr.Dataset, variable: str, quantiles, **sel) -> tuple[np.ndar
         q = histogram_quantiles(hist, get["bin_low"], get["bin_high"], get["min"], get["max"], quantiles)
         lines = ds[f"{variable}_sample"].sel(**sel).transpose("time", "replicate").values
         return q, np.asarray(lines, dtype=float)
+    if variable in ds and "quantile" in ds[variable].dims:  # results kept as output.results=summary
+        stored = ds[variable].sel(**sel)
+        have = [float(x) for x in stored["quantile"].values]
+        missing = [q for q in quantiles if not any(abs(q - h) < 1e-9 for h in have)]
+        if missing:
+            from .errors import ConfigError
+
+            raise ConfigError(f"plots: these results keep the quantiles {have} of {variable}, not {missing}")
+        q = np.stack([stored.sel(quantile=q, method="nearest").values for q in quantiles], axis=1)
+        return np.asarray(q, dtype=float), np.zeros((ds.sizes["time"], 0))
     values = _values(ds, variable, **sel)
     return np.quantile(values, quantiles, axis=1).T, values
 
 
-def _scenario_events(ds: xr.Dataset) -> list[tuple[str, np.datetime64, np.datetime64]]:
-    import yaml
-
-    from .calendar import parse_month
-
-    out = []
-    for ev in (yaml.safe_load(ds.attrs.get("scenario_yaml", "")) or {}).get("events", []):
-        months = ev.get("date_window") or [ev.get("date"), ev.get("date")]
-        first, last = (np.datetime64(f"{format_month(parse_month(str(m)))}-01") for m in months)
-        out.append((str(ev.get("id", "")), first, last))
-    return out
+def _all_events(datasets) -> list[tuple[int, str, np.datetime64, np.datetime64]]:
+    """The events of several runs, each once, numbered in the order they first appear."""
+    seen: dict[tuple, int] = {}
+    for ds in datasets:
+        for _n, label, first, last in scenario_events(ds):
+            seen.setdefault((label, first, last), len(seen) + 1)
+    return [(n, label, first, last) for (label, first, last), n in seen.items()]
 
 
-def _mark_events(ax, ds: xr.Dataset) -> None:
-    t0, t1 = ds["time"].values[0], ds["time"].values[-1]
-    for name, first, last in _scenario_events(ds):
-        if last < t0 or first > t1:
-            continue
-        if first == last:
-            ax.axvline(first, color="#7f8c8d", ls=":", lw=1.0, zorder=0)
-        else:
-            ax.axvspan(first, last, color="#7f8c8d", alpha=0.12, lw=0, zorder=0)
-        ax.annotate(name.replace("_", " "), (first, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -3),
-                    textcoords="offset points", rotation=90, va="top", ha="left", fontsize=6, color="#555555")
+def _events_of(ds: xr.Dataset, numbered) -> list:
+    """The numbered events (of :func:`_all_events`) that belong to ``ds``'s scenario."""
+    own = {(label, first, last) for _n, label, first, last in scenario_events(ds)}
+    return [e for e in numbered if (e[1], e[2], e[3]) in own]
 
 
 def _fan_panel(ax, ds: xr.Dataset, variable: str, color: str, lines: int, **sel) -> None:
@@ -325,7 +423,6 @@ def _fan_panel(ax, ds: xr.Dataset, variable: str, color: str, lines: int, **sel)
         ax.plot(t, sample[:, r], color=color, lw=0.5, alpha=0.6, label="single replicates" if r == 0 else None)
     ax.plot(t, q[:, 0], color=color, lw=2.0, label="median")
     _time_axis(ax)
-    ax.set_xlabel("month")
 
 
 def _replicates_note(ds: xr.Dataset) -> str:
@@ -350,18 +447,20 @@ def fan(ds: xr.Dataset, dyad: str | None = None, channels=("military", "economic
     else:
         panels = [(variable.replace("_", " "), sel, "#7b241c")]
         title, unit = variable.replace("_", " "), ds[variable].attrs.get("units", "")
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels) + 1.0), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels) + 1.3), sharex=True, squeeze=False)
+    events = scenario_events(ds)
     for ax, (name, where, color) in zip(axes[:, 0], panels, strict=True):
         _fan_panel(ax, ds, variable, color, lines, **where)
-        _mark_events(ax, ds)
+        mark_events(ax, events)
         ax.set_title(name, fontsize=10, loc="left")
-        ax.set_ylabel(unit if variable != "strength" else "strength", fontsize=8)
+        ax.set_ylabel(unit if variable != "strength" else "strength\n(−1 hostile … +1 allied)", fontsize=8)
         if variable == "strength":
             ax.axhline(0, color="#555555", lw=0.6)
-            ax.set_ylim(-1.05, 1.05)
+            strength_axis(ax)
+    axes[-1, 0].set_xlabel("month")
     axes[0, 0].legend(loc="lower left", fontsize=7, ncol=4, framealpha=0.9)
     fig.suptitle(f"{title}\n{_replicates_note(ds)}", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, add_event_key(fig, events), 1, 1))
     return fig
 
 
@@ -408,7 +507,7 @@ def end_states(datasets, dyad: str | None = None, channel: str = "composite", ti
         color = SCENARIO_COLORS[k % len(SCENARIO_COLORS)]
         order = np.argsort(values)
         cdf = np.cumsum(weights[order])
-        right.step(values[order], cdf, where="post", color=color, lw=1.6, label=name)
+        right.step(values[order], cdf, where="post", color=color, label=name, **overlap_style(k))
         # violins from a resample of the weighted values (weights are 1/N or histogram shares)
         resampled = np.repeat(values, np.maximum(0, np.round(weights * 2000)).astype(int))
         if resampled.size == 0 or np.ptp(resampled) == 0:
@@ -428,10 +527,10 @@ def end_states(datasets, dyad: str | None = None, channel: str = "composite", ti
     left.set_title("distribution over replicates (violin, line = median)", fontsize=10)
     right.set_xlabel(unit)
     right.set_ylabel("share of replicates at or below (ECDF)")
-    right.set_ylim(0, 1.02)
+    right.set_ylim(-0.04, 1.06)
     right.grid(True, alpha=0.3)
-    right.legend(fontsize=8)
-    right.set_title("empirical cumulative distribution", fontsize=10)
+    right.legend(fontsize=8, handlelength=3.5)
+    right.set_title("empirical cumulative distribution (equal curves: dashes inside a thicker line)", fontsize=9)
     month = str(time)[:7]
     fig.suptitle(f"{what} in {month}, by scenario\n{_replicates_note(first).split(' · ', 1)[1]}", fontsize=11)
     fig.tight_layout()
@@ -462,19 +561,22 @@ def crossing(datasets, level: float = 0.2, dyad: str | None = None, channel: str
     named = _named(datasets)
     first = next(iter(named.values()))
     label = _dyad(first, dyad)
-    fig, ax = plt.subplots(figsize=(10, 4.8))
+    fig, ax = plt.subplots(figsize=(10, 5.2))
     for k, (name, ds) in enumerate(named.items()):
         ax.plot(ds["time"].values, crossing_probability(ds, level, dyad, channel, direction),
-                color=SCENARIO_COLORS[k % len(SCENARIO_COLORS)], lw=2, label=name)
-    _mark_events(ax, first)
+                color=SCENARIO_COLORS[k % len(SCENARIO_COLORS)], label=name, **overlap_style(k))
+    events = _all_events(named.values())
+    mark_events(ax, events)
     _time_axis(ax)
-    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylim(-0.05, 1.1)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel("month")
-    ax.set_ylabel(f"P(gone {direction} {level:g} by then)")
-    ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"Probability that {label} {channel} strength has gone {direction} {level:g}\n"
-                 f"{_replicates_note(first).split(' · ', 1)[1]}", fontsize=11)
-    fig.tight_layout()
+    ax.set_ylabel(f"share of replicates gone {direction} {level:g} by then")
+    ax.legend(fontsize=8, loc="center left", handlelength=3.5, title="equal curves: dashes inside a thicker line",
+              title_fontsize=7)
+    fig.suptitle(f"Probability that {label} {channel} strength has gone {direction} {level:g} (−1 hostile … +1 "
+                 f"allied)\n{_replicates_note(first).split(' · ', 1)[1]}", fontsize=11)
+    fig.tight_layout(rect=(0, add_event_key(fig, events), 1, 1))
     return fig
 
 
@@ -503,6 +605,7 @@ def comparison(datasets, reference: xr.Dataset, dyad: str | None = None,
     fig, axes = plt.subplots(len(named), len(channels), figsize=(3.6 * len(channels), 2.8 * len(named) + 1.0),
                              sharex=True, sharey=True, squeeze=False)
     t = reference["time"].values
+    events = _all_events([reference, *named.values()])
     for row, (name, ds) in enumerate(named.items()):
         for col, channel in enumerate(channels):
             ax = axes[row, col]
@@ -515,16 +618,20 @@ def comparison(datasets, reference: xr.Dataset, dyad: str | None = None,
                 ax.plot(t, diff[:, r], color=COLORS[channel], lw=0.5, alpha=0.6)
             ax.plot(t, q[0], color=COLORS[channel], lw=2, label="median")
             ax.axhline(0, color="#555555", lw=0.6)
-            _mark_events(ax, ds)
+            mark_events(ax, _events_of(ds, events))
             _time_axis(ax)
             ax.set_title(f"{name}: {channel}", fontsize=9, loc="left")
-            ax.set_xlabel("month")
             ax.set_ylabel("difference in strength" if col == 0 else "")
+    for ax in axes[-1]:
+        ax.set_xlabel("month")
+    lo, hi = axes[0, 0].get_ylim()
+    axes[0, 0].set_ylim(lo, hi + 0.15 * (hi - lo))  # room for the event numbers above the curves (shared y)
     axes[0, 0].legend(fontsize=7, loc="lower left")
     ref = reference.attrs.get("scenario", "reference")
-    fig.suptitle(f"{label}: scenario minus {ref}, replicate by replicate (common random numbers)\n"
+    fig.suptitle(f"{label}: scenario minus {ref}, replicate by replicate (common random numbers; strength −1…+1, "
+                 f"so a difference of −0.5 is a quarter of the scale)\n"
                  f"{_replicates_note(reference).split(' · ', 1)[1]}", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, add_event_key(fig, events), 1, 1))
     return fig
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from .config import Settings, compose, validate
+from .errors import ConfigError
 
 
 def build_model(settings: Settings, param_values: dict[str, np.ndarray] | None = None):
@@ -31,11 +32,25 @@ def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -
     return run_ensemble(settings, param_values)
 
 
-def simulate(scenario: str = "baseline", overrides: list[str] | None = None) -> xr.Dataset:
+def simulate(scenario: str = "baseline", overrides: list[str] | str | None = None) -> xr.Dataset:
     """Compose the configuration as ``geosim`` does, run it, return the Dataset.
+
+    ``overrides`` are Hydra overrides, a list or one string of them separated by spaces as on
+    the command line (``"ensemble.replicates=50 seed=1"``; quote a value with spaces).
 
     >>> ds = simulate("assad_fall", overrides=["ensemble.replicates=50", "seed=1"])
     """
+    if isinstance(overrides, str):
+        import shlex
+
+        try:
+            overrides = shlex.split(overrides)
+        except ValueError as exc:
+            raise ConfigError(f"simulate: overrides {overrides!r}: {exc}") from None
+    elif overrides is not None and (not isinstance(overrides, (list, tuple))
+                                    or not all(isinstance(o, str) for o in overrides)):
+        raise ConfigError(f"simulate: overrides must be a list of strings such as ['seed=1'] or one string "
+                          f"'seed=1 ensemble.replicates=50', not {type(overrides).__name__}")
     overrides = list(overrides or [])
     if not any(o.split("=", 1)[0].lstrip("+~") == "scenario" for o in overrides):
         overrides.insert(0, f"scenario={scenario}")

@@ -39,6 +39,38 @@ def test_sobol_driver_recovers_ishigami_indices():
     assert (table["S1_conf"] > 0).all() and (table["S1_conf"] < 0.1).all()
 
 
+def test_budget_and_flags_on_ishigami_with_noise():
+    """Ishigami plus noise: the sums match the analytic ones scaled by the noise's share, the
+    directly measured noise share matches, x3's first-order index is flagged as zero."""
+    rng = np.random.default_rng(0)
+
+    def noisy(X):
+        y = ishigami(X)["y"]
+        return {"y": y + rng.normal(0.0, 2.0, len(y))}  # noise variance 4 of about 17.8
+
+    table = sensitivity.sobol_indices(ISHIGAMI, noisy, 2048, seed=1)
+    variance = table.groupby("outcome")["variance"].first().to_dict()
+    noise = sensitivity.noise_share(noisy, ISHIGAMI, 4096, variance)
+    row = sensitivity.budget(table, noise).set_index("outcome").loc["y"]
+    share = 13.84 / (13.84 + 4.0)  # Ishigami's variance (a=7, b=0.1) and the noise's
+    assert row["noise"] == pytest.approx(1 - share, abs=0.05)
+    assert row["sum_S1"] == pytest.approx(sum(S1) * share, abs=0.1)
+    assert row["left_S1"] == pytest.approx(1 - row["sum_S1"])
+    flags = table.set_index("parameter")
+    assert flags.loc["x3", "S1_zero"] and not flags.loc["x2", "S1_zero"] and not flags.loc["x1", "ST_zero"]
+    assert set(table["flag"]) >= {""} and "S1 ~ 0" in flags.loc["x3", "flag"]
+
+
+def test_flags_mark_s1_above_st_and_zero_intervals():
+    import pandas as pd
+
+    t = sensitivity.flag(pd.DataFrame({"outcome": ["y"] * 3, "parameter": ["a", "b", "c"], "S1": [0.118, 0.01, 0.5],
+                                       "S1_conf": [0.02, 0.05, 0.1], "ST": [0.079, 0.02, 0.6],
+                                       "ST_conf": [0.01, 0.03, 0.1]})).set_index("parameter")
+    assert t.loc["a", "S1_above_ST"] and t.loc["a", "flag"] == "S1 > ST"
+    assert t.loc["b", "S1_zero"] and t.loc["b", "ST_zero"] and not t.loc["c", "flag"]
+
+
 def test_morris_driver_on_ishigami():
     """x1 acts in one direction; x2 (through sin^2) and x3 (only with x1) have mean effects near 0
     but large spreads."""
@@ -74,6 +106,11 @@ def test_cli_small_sobol_with_common_random_numbers(tmp_path):
     assert t.loc[("russia_iran_military", "war.territory.rate"), "ST"] == 0.0
     assert t.loc[("territory", "war.territory.rate"), "ST"] > 0.5
     assert (out / "sensitivity.png").stat().st_size > 10_000
+    assert {"S1_zero", "ST_zero", "S1_above_ST", "flag"} <= set(table.columns)
+    shares = pd.read_csv(out / "sensitivity_budget.csv").set_index("outcome")
+    assert shares.loc["territory", "sum_ST"] == pytest.approx(t.xs("territory")["ST"].sum())
+    assert 0 <= shares.loc["territory", "noise"] < 0.5  # the territory rate, not the noise, drives territory
+    assert "explain" in proc.stdout and "sum of S1" in proc.stdout and "noise alone" in proc.stdout
     doc = yaml.safe_load((out / "problem.yaml").read_text())
     assert doc["N"] == 16 and doc["model_replicates"] == 16 * 4
     assert doc["parameters"]["war.territory.rate"] == [0.05, 0.3]

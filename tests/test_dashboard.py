@@ -71,7 +71,7 @@ def test_dashboard_numbers_equal_the_cli(tmp_path):
     assert model.months_done == model.settings.months and model.month_label == "2028-12"
     live = model.dataset()
 
-    subprocess.run([sys.executable, "-m", "sim", *choices.overrides(), "output.plots=false",
+    subprocess.run([sys.executable, "-m", "sim", *choices.overrides(), "output.plots=false", "output.lossless=true",
                     f"hydra.run.dir={tmp_path}"], check=True, capture_output=True, timeout=120)
     cli = load(tmp_path / "results.nc")
     for name in ("strength", "trust", "dependence", "flow", "drones_launched", "territory", "troops_sent"):

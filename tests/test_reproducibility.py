@@ -9,7 +9,8 @@ import sim
 
 from .test_resume import geosim
 
-CONFIG = ["scenario=combined", "seed=4", "ensemble.replicates=6", "time.end=2025-12", "output.plots=false"]
+CONFIG = ["scenario=combined", "seed=4", "ensemble.replicates=6", "time.end=2025-12", "output.plots=false",
+          "output.results=full", "output.lossless=true"]  # every bit of every trajectory, also in a sweep
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,10 @@ def figures(ds: xr.Dataset) -> dict[str, float]:
 
 
 def loss(ds: xr.Dataset) -> float | None:
-    """Sum of the targets' squared normalised misses; None if the run does not cover 2023-01..2024-12."""
+    """Sum of the targets' squared normalised misses; None if the run does not cover 2023-01..2024-12
+    or keeps no per-replicate values (a summary-mode ensemble)."""
+    if not oc.available(ds):
+        return None
     f = figures(ds)
     if "drones_launched_2024" not in f:
         return None

@@ -93,8 +93,27 @@ def roles(ds: xr.Dataset) -> dict[str, str]:
         ("mediator", "shocks.trump_talks.mediator"), ("focus", "output.focus_dyad")]}
 
 
+def available(ds: xr.Dataset) -> bool:
+    """True if the Dataset has what the outcomes need: every replicate's trajectories (full
+    results) or the outcomes stored by ``output.results=summary``. Summary-mode ensembles
+    (``ensemble.mode=summary``) keep distributions only, so they have none."""
+    return any(str(v).startswith("outcome:") for v in ds.data_vars) or (
+        "replicate" in ds.get("strength", xr.DataArray()).dims and "dependence" in ds)
+
+
 def compute(ds: xr.Dataset) -> dict[str, Outcome]:
-    """Every scalar outcome the Dataset supports, by name (values per replicate)."""
+    """Every scalar outcome the Dataset supports, by name (values per replicate). Raises
+    ConfigError for results without per-replicate values (see :func:`available`)."""
+    stored = [str(v) for v in ds.data_vars if str(v).startswith("outcome:")]
+    if stored:
+        return {v[8:]: Outcome(v[8:], ds[v].attrs.get("units", ""), ds[v].attrs.get("description", ""),
+                               np.asarray(ds[v].values, dtype=float).reshape(-1), ds[v].attrs.get("summary", "median"))
+                for v in stored}
+    if not available(ds):
+        from ..errors import ConfigError
+
+        raise ConfigError("outcomes: these results keep no per-replicate trajectories (ensemble.mode=summary); "
+                          "run with ensemble.mode=full for scalar outcomes")
     r = roles(ds)
     keys = list(ds["actor_key"].values)
     name_of = dict(zip(keys, ds["actor"].values, strict=True))

@@ -8,13 +8,15 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+import textwrap  # noqa: E402
+
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from ..plots import _band, _events, _subtitle, _time_axis  # noqa: E402
+from ..plots import _band, _events, _time_axis, add_event_key, scenario_events  # noqa: E402
 
 
 def alignment(ds: xr.Dataset, settings) -> plt.Figure:
@@ -31,20 +33,33 @@ def alignment(ds: xr.Dataset, settings) -> plt.Figure:
     top.set_title(f"Predicted blocs (landscape theory): share of replicates in {actors[0]}'s bloc", fontsize=11)
     cbar = fig.colorbar(mesh, ax=top, pad=0.01, fraction=0.03)
     cbar.set_label(f"with {actors[0]}", fontsize=8)
-    _band(bottom, t, ds["balance"], "#6c3483", "balanced triads")
-    bottom.set_ylim(-0.02, 1.02)
+    _band(bottom, t, ds["balance"], "#6c3483", "balanced triads: median over replicates")
+    r = ds.sizes["replicate"]
+    if r > 1:
+        from matplotlib.patches import Patch
+
+        handles, labels = bottom.get_legend_handles_labels()
+        handles.append(Patch(color="#6c3483", alpha=0.15, lw=0))
+        labels.append("5–95% of replicates (only where they differ)")
+        bottom.legend(handles, labels, loc="lower left", fontsize=8)
+    else:
+        bottom.legend(loc="lower left", fontsize=8)
+    bottom.set_ylim(-0.06, 1.1)
+    bottom.set_yticks(np.linspace(0, 1, 6))
     bottom.set_ylabel("share of triads")
     bottom.set_title("Structural balance: share of triads of states with a positive sign product", fontsize=11)
-    bottom.legend(loc="lower left", fontsize=8)
     _events(bottom, settings, labels=True)
     _time_axis(bottom)
-    fig.suptitle(f"Alignment of the states\n{_subtitle(ds)}", fontsize=12)
-    fig.tight_layout()
+    spread = "single run" if r == 1 else f"{r} replicates"
+    fig.suptitle(f"Alignment of the states\nscenario: {ds.attrs.get('scenario', '?')}  ·  {spread}", fontsize=12)
+    fig.tight_layout(rect=(0, add_event_key(fig, scenario_events(settings)), 1, 1))
     return fig
 
 
-def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[str]) -> plt.Figure:
-    """One panel per outcome: each job as a dot, the mean of its group as a bar."""
+def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[str],
+                   titles: dict[str, str] | None = None) -> plt.Figure:
+    """One panel per outcome: each job as a dot, the mean of its group as a bar. ``titles``
+    names the outcomes in words with their units (default: the column names)."""
     done = table[table["status"] == "complete"]
     labels = (done[group_cols].astype(str).agg(" ".join, axis=1) if group_cols else done["job"].astype(str))
     order = list(dict.fromkeys(labels))
@@ -60,7 +75,7 @@ def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[st
         ax.plot(values.values, [y[g] for g in labels], "o", color="#1b4f72", ms=3.5)
         ax.set_yticks(range(len(order)), order, fontsize=8)
         ax.invert_yaxis()
-        ax.set_title(name, fontsize=9)
+        ax.set_title(textwrap.fill((titles or {}).get(name, name), 48), fontsize=8.5)
         ax.grid(True, axis="x", alpha=0.3)
     for ax in list(axes.flat)[len(outcomes):]:
         ax.set_visible(False)
@@ -72,37 +87,55 @@ def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[st
 
 def sweep_trajectories(curves: dict[str, xr.DataArray], title: str, ylabel: str) -> plt.Figure:
     """Median trajectories, one line per group (dashed thin lines: the single jobs)."""
-    fig, ax = plt.subplots(figsize=(11, 5))
-    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    n = len(curves)
+    rows = (n + 1) // 2
+    height = 5.0 + 0.2 * rows + 0.4
+    fig, ax = plt.subplots(figsize=(11, height))
     for k, (label, das) in enumerate(curves.items()):
-        color = palette[k % len(palette)]
+        color, style = group_style(k, n)
         for da in das:
             ax.plot(da["time"].values, da.values, color=color, lw=0.7, alpha=0.35)
         mean = sum(das) / len(das)
-        ax.plot(mean["time"].values, mean.values, color=color, lw=2, label=label)
+        ax.plot(mean["time"].values, mean.values, color=color, label=label, **style)
     ax.axhline(0, color="#555555", lw=0.8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=11)
-    ax.legend(fontsize=8, ncol=2)
     _time_axis(ax)
-    fig.tight_layout()
+    bottom = (0.2 * rows + 0.5) / height
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, handlelength=3.5,
+               frameon=False, title="thin lines: single jobs; equal curves: each later line is thinner, drawn on "
+                                    "the earlier one", title_fontsize=7.5)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
-def sweep_grid(table: pd.DataFrame, x: str, y: str, outcome: str) -> plt.Figure:
+def group_style(k: int, n: int) -> tuple[str, dict]:
+    """Colour and line of group ``k`` of ``n``: distinct colours up to 20 groups (tab10, then
+    tab20), then line styles; later groups are thinner and on top, so equal curves stay visible."""
+    from ..plots import OVERLAP
+
+    palette = list(plt.get_cmap("tab10" if n <= 10 else "tab20").colors)
+    color = palette[k % len(palette)]
+    style, width = OVERLAP[(k // len(palette)) % len(OVERLAP)] if n > len(palette) else ("-", 2.6 - 1.4 * k / max(1, n))
+    return color, {"ls": style, "lw": width, "zorder": 3 + k}
+
+
+def sweep_grid(table: pd.DataFrame, x: str, y: str, outcome: str, title: str | None = None) -> plt.Figure:
     """Heat map of an outcome over a two-parameter grid (mean over the other overrides)."""
     done = table[table["status"] == "complete"]
     grid = done.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig, ax = plt.subplots(figsize=(7, 5.2))
     mesh = ax.imshow(grid.values, origin="lower", cmap="viridis", aspect="auto")
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
     for (i, j), v in np.ndenumerate(grid.values):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white")
+        r, g, b, _ = mesh.cmap(mesh.norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
+        dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5  # relative luminance of the cell
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    fig.colorbar(mesh, ax=ax, label=outcome)
-    ax.set_title(f"{outcome}\n(mean over the other overrides)", fontsize=10)
+    fig.colorbar(mesh, ax=ax, label=textwrap.fill(title or outcome, 45))
+    ax.set_title(f"{textwrap.fill(title or outcome, 70)}\n(mean over the other overrides)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -112,7 +145,7 @@ def sensitivity_bars(table: pd.DataFrame, method: str) -> plt.Figure:
     outcomes = list(dict.fromkeys(table["outcome"]))
     n_par = table["parameter"].nunique()
     first, total = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 1.2 + 0.24 * n_par), squeeze=False)
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 1.9 + 0.24 * n_par), squeeze=False)
     for ax, name in zip(axes.flat, outcomes, strict=False):
         part = table[table["outcome"] == name].sort_values(total, ascending=True)
         y = np.arange(len(part))
@@ -127,10 +160,15 @@ def sensitivity_bars(table: pd.DataFrame, method: str) -> plt.Figure:
                     error_kw={"lw": 0.8})
             ax.plot(part["sigma"], y, "D", color="#e67e22", ms=4, label="sigma (interactions)")
         ax.set_yticks(y, part["parameter"], fontsize=7)
-        ax.set_title(name, fontsize=10)
+        if method == "sobol":
+            ax.set_title(f"{name}\nΣS1 = {part['S1'].sum():.2f}, ΣST = {part['ST'].sum():.2f} of the variance",
+                         fontsize=9)
+        else:
+            ax.set_title(name, fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    label = "Sobol indices with 95% confidence intervals" if method == "sobol" else "Morris elementary effects"
-    fig.suptitle(f"Global sensitivity: {label}", fontsize=12)
+    label = ("Sobol indices with 95% confidence intervals (shares of a variance that includes the model's noise; "
+             "1 − ΣST is left to noise)" if method == "sobol" else "Morris elementary effects")
+    fig.suptitle(textwrap.fill(f"Global sensitivity: {label}", 40 * len(outcomes) + 20), fontsize=11)
     fig.tight_layout()
     return fig

@@ -19,10 +19,23 @@ of the parameters, not of the noise (a parameter without influence gets exactly 
 is D+2 runs of N replicates each (``sim.run(settings, param_values=...)``), spread over
 ``--jobs`` processes.
 
+What the indices are shares of: the noise is not averaged away. Different base points j are
+different replicates, with different random numbers, so the total variance V of an outcome over
+the design holds the parameters' effects *and* the noise (the replicate's random stream acts
+like one more input, shared by the points of a block). S1 and ST are shares of that V. Hence
+ΣST < 1 is expected: 1 − ΣST is what no parameter accounts for (the noise, and estimation
+error), and 1 − ΣS1 adds the interactions. One more run of N replicates with every parameter
+at the centre of its range measures the noise directly (``noise``: the variance between those
+replicates as a share of V). Indices whose 95% bootstrap interval includes 0 are flagged
+(``S1_zero``, ``ST_zero``), as is S1 > ST (``S1_above_ST``; impossible in theory, an
+estimation error: raise N).
+
 Writes into ``--out`` (default ``outputs/sensitivity/<date>/<time>``): ``sensitivity.csv``
-(one row per outcome and parameter: S1, S1_conf, ST, ST_conf and the range; Morris: mu,
-mu_star, mu_star_conf, sigma), ``sensitivity.png`` (bar chart) and ``problem.yaml`` (parameters,
-ranges, N, seed, overrides, run time), so the analysis can be repeated.
+(one row per outcome and parameter: S1, S1_conf, ST, ST_conf, the flags and the range; Morris:
+mu, mu_star, mu_star_conf, sigma), ``sensitivity_budget.csv`` (Sobol: per outcome ΣS1, ΣST,
+1 − ΣS1, 1 − ΣST, the noise share and the counts of flags, :func:`budget`),
+``sensitivity.png`` (bar chart) and ``problem.yaml`` (parameters, ranges, N, seed, overrides,
+run time), so the analysis can be repeated. The terminal shows the same in words.
 """
 
 from __future__ import annotations
@@ -160,8 +173,50 @@ def sobol_indices(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=No
         for i, par in enumerate(prob["names"]):
             rows.append({"outcome": name, "parameter": par, "S1": float(s["S1"][i]), "S1_conf": float(s["S1_conf"][i]),
                          "ST": float(s["ST"][i]), "ST_conf": float(s["ST_conf"][i]),
-                         "low": prob["bounds"][i][0], "high": prob["bounds"][i][1]})
+                         "low": prob["bounds"][i][0], "high": prob["bounds"][i][1], "variance": float(np.var(y))})
+    return flag(pd.DataFrame(rows))
+
+
+def flag(table: pd.DataFrame) -> pd.DataFrame:
+    """Add what a reader must not over-read: ``S1_zero`` / ``ST_zero`` (the confidence interval
+    includes 0: the index cannot be told from zero), ``S1_above_ST`` (impossible in theory,
+    S1 <= ST: an estimation error of that size, so raise N) and ``flag``, the same in words."""
+    t = table.copy()
+    t["S1_zero"] = t["S1"].abs() <= t["S1_conf"]
+    t["ST_zero"] = t["ST"] <= t["ST_conf"]
+    t["S1_above_ST"] = t["S1"] > t["ST"]
+    words = [", ".join(w for w, on in (("S1 ~ 0", a), ("ST ~ 0", b), ("S1 > ST", c)) if on)
+             for a, b, c in zip(t["S1_zero"], t["ST_zero"], t["S1_above_ST"], strict=True)]
+    t["flag"] = words
+    return t
+
+
+def budget(table: pd.DataFrame, noise: dict[str, float] | None = None) -> pd.DataFrame:
+    """Per outcome, where the variance goes: ``sum_S1`` (first-order effects of the parameters),
+    ``sum_ST`` (their total effects; interactions are counted once per parameter involved),
+    ``left_S1`` = 1 − ΣS1 (interactions and noise), ``left_ST`` = 1 − ΣST (what no parameter
+    accounts for: the model's noise and estimation error), ``noise`` (variance between replicates
+    at the centre of the ranges, as a share of the total, measured directly; see the module
+    docstring) and the counts of flagged indices."""
+    rows = []
+    for name, part in table.groupby("outcome", sort=False):
+        s1, st = float(part["S1"].sum()), float(part["ST"].sum())
+        rows.append({"outcome": name, "sum_S1": s1, "sum_ST": st, "left_S1": 1.0 - s1, "left_ST": 1.0 - st,
+                     "noise": (noise or {}).get(name, float("nan")), "parameters": len(part),
+                     "S1_zero": int(part["S1_zero"].sum()), "ST_zero": int(part["ST_zero"].sum()),
+                     "S1_above_ST": int(part["S1_above_ST"].sum())})
     return pd.DataFrame(rows)
+
+
+def noise_share(evaluate: Evaluate, prob: dict, n: int, variance: dict[str, float], pool=None) -> dict[str, float]:
+    """Variance between ``n`` replicates with every parameter at the centre of its range, as a
+    share of the variance over the whole design (``variance``): the part of the outcome that
+    the random numbers alone make."""
+    centre = np.array([(lo + hi) / 2 for lo, hi in prob["bounds"]])
+    X = np.tile(centre, (n, 1))
+    y = pool.submit(evaluate, X).result() if pool is not None else evaluate(X)
+    return {name: float(np.var(np.asarray(v, dtype=float)) / variance[name]) if variance.get(name) else float("nan")
+            for name, v in y.items() if name in variance}
 
 
 def morris_effects(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=None, num_levels: int = 4,
@@ -266,7 +321,10 @@ def analyse(overrides: list[str], ranges: dict[str, tuple[float, float]], outcom
 
 def _dispatch(method, prob, evaluate, n, seed, pool) -> pd.DataFrame:
     if method == "sobol":
-        return sobol_indices(prob, evaluate, n, seed=seed, pool=pool)
+        table = sobol_indices(prob, evaluate, n, seed=seed, pool=pool)
+        variance = table.groupby("outcome", sort=False)["variance"].first().to_dict()
+        table.attrs["noise"] = noise_share(evaluate, prob, n, variance, pool)
+        return table
     return morris_effects(prob, evaluate, n, seed=seed, pool=pool)
 
 
@@ -352,9 +410,42 @@ def _main(args) -> None:
     (out / "problem.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     print(f"done in {elapsed:.1f} s")
     key = "ST" if args.method == "sobol" else "mu_star"
+    shares = budget(table, table.attrs.get("noise")).set_index("outcome") if args.method == "sobol" else None
     for name in outcomes:
         top = table[table["outcome"] == name].nlargest(5, key)
-        cols = ["S1", "S1_conf", "ST", "ST_conf"] if args.method == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
+        cols = ["S1", "S1_conf", "ST", "ST_conf", "flag"] if args.method == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
         print(f"\n{name}: the five largest {key}")
         print(top[["parameter", *cols]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nWrote {out}/\n  sensitivity.csv\n  sensitivity.png\n  problem.yaml")
+        if shares is not None:
+            print(describe_budget(shares.loc[name], table[table["outcome"] == name]))
+    files = ["sensitivity.csv", "sensitivity.png", "problem.yaml"]
+    if shares is not None:
+        shares.reset_index().to_csv(out / "sensitivity_budget.csv", index=False, float_format="%.6g")
+        files.insert(1, "sensitivity_budget.csv")
+    print(f"\nWrote {out}/\n  " + "\n  ".join(files))
+
+
+def describe_budget(row, part: pd.DataFrame) -> str:
+    """The variance budget of one outcome in words (what the indices do and do not explain)."""
+    def pct(x: float) -> str:
+        return f"{100 * x:.0f}%"
+
+    lines = [f"  the {int(row['parameters'])} parameters explain {pct(row['sum_S1'])} of the variance on their own "
+             f"(sum of S1) and {pct(row['sum_ST'])} with their interactions (sum of ST)",
+             f"  left to interactions and noise (1 - sum S1): {pct(row['left_S1'])}; to noise and estimation error "
+             f"(1 - sum ST): {pct(max(0.0, row['left_ST']))}"]
+    if np.isfinite(row["noise"]):
+        lines.append(f"  noise alone (variance between replicates at the centre of the ranges): {pct(row['noise'])} "
+                     "of the total")
+    flagged = []
+    if row["S1_zero"] or row["ST_zero"]:
+        flagged.append(f"{int(row['S1_zero'])} S1 and {int(row['ST_zero'])} ST indistinguishable from 0 (95% interval "
+                       "includes 0)")
+    above = part[part["S1_above_ST"]]
+    if len(above):
+        worst = above.assign(gap=above["S1"] - above["ST"]).nlargest(3, "gap")
+        flagged.append("S1 > ST, an estimation error (raise -N), for " + ", ".join(
+            f"{r.parameter} ({r.S1:.3f} vs {r.ST:.3f})" for r in worst.itertuples()) + (" ..." if len(above) > 3 else ""))
+    if flagged:
+        lines.append("  flags: " + "; ".join(flagged))
+    return "\n".join(lines)

@@ -6,9 +6,11 @@ its presence marks a finished job). :func:`aggregate` reads those folders and wr
 sweep folder:
 
 - ``sweep_results.parquet`` and ``sweep_results.csv``: one row per job with its number, status
-  (``complete``, ``incomplete`` = folder without results, ``not started``), folder, its
+  (``complete``, ``incomplete`` = folder without results, ``not started``, ``no results kept``
+  = finished with ``output.results=none``), folder, its
   overrides (one column per overridden key) and its scalar outcomes (medians over replicates,
-  see :mod:`sim.analysis.outcomes`) and the calibration ``loss``;
+  see :mod:`sim.analysis.outcomes`) and the calibration ``loss``; ``sweep_results_columns.csv``
+  says what each of those columns means, with its unit;
 - ``comparison_outcomes.png`` (outcomes by job and group), ``comparison_trajectories.png``
   (the focus dyad's composite strength over time) and, for a grid of two numeric parameters,
   ``comparison_grid.png``.
@@ -39,7 +41,9 @@ log = logging.getLogger("geosim.sweep")
 
 TABLE = "sweep_results"
 RESULTS = "results.nc"
-PLOTTED = ("composite", "military", "dependence_on", "hostility", "arms_to_", "territory", "balance", "loss")
+PLOTTED = ("composite", "military", "dependence_on", "hostility", "arms_to_", "territory", "balance")
+LOSS = ("calibration loss: sum of squared normalised misses of the patterns.md targets "
+        "(0 = every target at its centre; see sim.analysis.calibrate)")
 
 
 @dataclass
@@ -64,7 +68,7 @@ class Aggregate:
 
     @property
     def missing(self) -> list[Job]:
-        return [j for j in self.jobs if j.status != "complete"]
+        return [j for j in self.jobs if j.status not in ("complete", "no results kept")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,8 +125,20 @@ def found_jobs(sweep_dir: Path) -> list[Job]:
             except (TypeError, ValueError, ConfigError):
                 num = None
         status = "complete" if (job_dir / RESULTS).is_file() else "incomplete"
-        jobs.append(Job(num, overrides, job_dir, status))
+        note = ""
+        if status == "incomplete" and (job_dir / "summary.csv").is_file() and _kept(job_dir) == "none":
+            status, note = "no results kept", "output.results=none: the job finished and kept no results.nc"
+        jobs.append(Job(num, overrides, job_dir, status, note))
     return jobs
+
+
+def _kept(job_dir: Path) -> str | None:
+    """The job's output.results, from the configuration Hydra saved for it."""
+    try:
+        cfg = _read_yaml(job_dir / ".hydra" / "config.yaml") or {}
+    except ConfigError:
+        return None
+    return ((cfg.get("output") or {}) if isinstance(cfg, dict) else {}).get("results")
 
 
 def match_jobs(sweep_dir: Path) -> tuple[str, list[Job], int | None]:
@@ -192,7 +208,7 @@ def _write_atomic(path: Path, write) -> Path:
 
 def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
     """Build the sweep table (and plots) from the job folders. Raises ConfigError for a bad folder."""
-    from ..results import load
+    from ..results import load, median
     from . import calibrate, outcomes
 
     sweep_dir = Path(sweep_dir)
@@ -205,17 +221,20 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
         raise ConfigError(f"{sweep_dir}: not a Hydra sweep folder (no multirun.yaml and no job folders with "
                           ".hydra/overrides.yaml)")
 
-    rows, curves = [], {}
+    rows, curves, described = [], {}, {}
     for job in jobs:
         row: dict = {}
         if job.status == "complete":
             try:
                 ds = load(job.dir / RESULTS)
-                row.update(outcomes.summary(ds))
-                row["loss"] = calibrate.loss(ds)
+                if outcomes.available(ds):  # a summary-mode ensemble keeps distributions only
+                    row.update(outcomes.summary(ds))
+                    row["loss"] = calibrate.loss(ds)
+                    if not described:
+                        described.update({n: f"{d} ({u})" for n, u, d in outcomes.describe(ds)})
                 focus = outcomes.roles(ds)["focus"]
                 dyad = ds["dyad"].values[list(ds["dyad_key"].values).index(focus)]
-                curves[id(job)] = (dyad, ds["strength"].sel(dyad=dyad, channel="composite").median("replicate"))
+                curves[id(job)] = (dyad, median(ds["strength"].sel(dyad=dyad, channel="composite")))
             except (ConfigError, KeyError, ValueError) as exc:
                 job.status, job.note = "unreadable", str(exc)
         rows.append(row)
@@ -231,6 +250,11 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
 
     result.paths["csv"] = _write_atomic(sweep_dir / f"{TABLE}.csv",
                                         lambda p: table.to_csv(p, index=False))
+    if described:  # what the outcome columns mean, with their units
+        legend = pd.DataFrame([{"column": c, "meaning": described.get(c, LOSS if c == "loss" else "")}
+                               for c in table.columns if c in described or c == "loss"])
+        result.paths["columns"] = _write_atomic(sweep_dir / f"{TABLE}_columns.csv",
+                                                lambda p: legend.to_csv(p, index=False))
     try:
         import pyarrow  # noqa: F401
 
@@ -238,11 +262,12 @@ def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
     except ImportError:
         log.warning("pyarrow is not installed: wrote %s.csv only (pip install geosim[analysis])", TABLE)
     if plots and (table["status"] == "complete").any():
-        result.paths.update(_plots(result, list(over), kind, curves))
+        result.paths.update(_plots(result, list(over), kind, curves, {**described, "loss": LOSS}))
     return result
 
 
-def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict) -> dict[str, Path]:
+def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict,
+           titles: dict[str, str]) -> dict[str, Path]:
     import matplotlib.pyplot as plt
 
     from . import plots
@@ -252,7 +277,8 @@ def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict)
     varying = [k for k in override_keys if k != "seed" and done[k].nunique(dropna=False) > 1]
     group_cols = [] if kind == "optuna" or not varying else varying
     names = [c for c in done.columns if c not in ("job", "status", "dir", *override_keys)
-             and any(p in c for p in PLOTTED) and not c.endswith("_built_up") and done[c].notna().any()]
+             and (any(p in c for p in PLOTTED) or (c == "loss" and kind == "optuna"))  # the loss: calibration only
+             and not c.endswith("_built_up") and done[c].notna().any()]
     labels = {}
     for job, (_, row) in zip(result.jobs, table.iterrows(), strict=True):
         if group_cols:
@@ -261,7 +287,7 @@ def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict)
             labels[id(job)] = f"job {job.num}"
     n_groups = len(set(labels[id(j)] for j in result.jobs if j.status == "complete"))
     if names and n_groups <= 80:
-        fig = plots.sweep_outcomes(table.assign(group=[labels[id(j)] for j in result.jobs]), names, ["group"])
+        fig = plots.sweep_outcomes(table.assign(group=[labels[id(j)] for j in result.jobs]), names, ["group"], titles)
         out["comparison_outcomes"] = _save(fig, result.sweep_dir / "comparison_outcomes.png")
     if curves:
         grouped: dict[str, list] = {}
@@ -275,7 +301,7 @@ def _plots(result: Aggregate, override_keys: list[str], kind: str, curves: dict)
     numeric = [k for k in varying if pd.api.types.is_numeric_dtype(done[k])]
     focus = next((c for c in names if c.endswith("_composite")), None)
     if len(varying) == 2 and len(numeric) == 2 and focus:
-        fig = plots.sweep_grid(table, numeric[0], numeric[1], focus)
+        fig = plots.sweep_grid(table, numeric[0], numeric[1], focus, titles.get(focus))
         out["comparison_grid"] = _save(fig, result.sweep_dir / "comparison_grid.png")
     plt.close("all")
     return out
