@@ -54,7 +54,7 @@ def test_add_change_remove(settings):
 
 
 def test_form_lists_come_from_the_scenario_module_and_the_registry(settings):
-    assert builder.EVENT_TYPES == scn.NAMED_SHOCKS + scn.GENERIC
+    assert builder.EVENT_TYPES == scn.EVENT_TYPES
     params = builder.parameters(settings)
     assert params == scn.changeable_parameters(settings) and "actors.iran.sanctions" in params
     assert not any(p.startswith(("shocks.", "relations.", "seed")) for p in params)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import parameters as prm
+from .. import scenario as _scenario
 from ..calendar import format_month
 from ..config import Settings
 from ..scenario import (
-    GENERIC,
     NAMED_SHOCKS,
     Scenario,
     changeable_parameters,
@@ -27,7 +27,7 @@ from ..scenario import (
     yaml_text,
 )
 
-EVENT_TYPES = NAMED_SHOCKS + GENERIC
+EVENT_TYPES = _scenario.EVENT_TYPES  # the form offers what the scenario module knows
 ALL_CHANNELS = "all"
 _NAME = re.compile(r"[^a-z0-9_]+")
 

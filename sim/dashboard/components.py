@@ -197,7 +197,7 @@ def RunControls(session: Session):
         else:
             solara.Button("▶ Play", on_click=lambda: playing.set(True), disabled=done, color="primary",
                           classes=["geosim-play"])
-        solara.Button("Run to the end", on_click=to_end, disabled=done, outlined=True, color="primary",
+        solara.Button("Run to the end", on_click=to_end, disabled=done or playing.value, outlined=True, color="primary",
                       classes=["geosim-to-end"])
         solara.Button("Start again", on_click=again, outlined=True, classes=["geosim-again"])
     solara.Text("Step: one month. Play: a month every few tenths of a second until Pause. Run to the end: "
@@ -379,8 +379,8 @@ def ScenarioBuilder(session: Session):
     """Start from the current scenario, add, change and remove events, download the file."""
     choices, run_ = session.choices.value, session.model.value
     settings = run_.settings
-    draft = solara.use_memo(lambda: choices.draft or builder.Draft.from_preset(settings.scenario.name, settings),
-                            [choices.draft, settings.scenario.name])
+    draft = solara.use_memo(lambda: choices.draft or builder.Draft.from_preset(settings["scenario"], settings),
+                            [choices.draft, settings["scenario"]])
     editing = solara.use_reactive(None)  # None: no form; -1: a new event; i: event i
     error = solara.use_reactive("")
     opened = solara.use_reactive(0)  # a fresh form each time one opens

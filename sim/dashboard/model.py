@@ -8,6 +8,7 @@ not a second Mesa model around the first: the page's own controls step it.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -27,6 +28,7 @@ class LiveRun:
         choices = getattr(choices, "value", choices) or Choices()
         settings = choices.settings()
         self.choices = choices
+        self._lock = threading.Lock()  # Play steps in a thread; a click may step at the same time
         self.settings = settings
         self.geo = build_model(settings)
         self.recorder = Recorder(self.geo, settings.months)
@@ -57,9 +59,10 @@ class LiveRun:
 
     def step(self) -> None:
         """Simulate the next month and record it; nothing at the end of the period."""
-        if self.running:
-            self.geo.step()
-            self.recorder.record(self.months_done - 1)
+        with self._lock:
+            if self.running:
+                self.geo.step()
+                self.recorder.record(self.months_done - 1)
 
     def run_to_end(self) -> None:
         while self.running:
