@@ -77,6 +77,8 @@ def test_form_lists_come_from_the_scenario_module_and_the_registry(settings):
     (make_event("shift", "2025-01", "x", value="a lot", relation="russia-iran", channel="military"),
      "my.yaml: events[0] (x): value: 'a lot' is not a number"),
     (make_event("shift", "2025-01", "x", value=1.0, parameter="seed"), "my.yaml: events[0] (x): parameter seed cannot"),
+    (make_event("snapback", "2025-01", "x", value=1.0, probability=1.5),
+     "my.yaml: events[0] (x): probability: 1.5 is out of range; allowed: [0, 1]"),
 ])
 def test_invalid_entries_get_the_files_message(settings, tmp_path, event, expected):
     draft = Draft(name="my", events=(event,))
@@ -135,11 +137,13 @@ def test_builder_form_adds_an_event_and_refuses_a_bad_one():
     _select(rc, "geosim-event-target", "a relation")
     _select(rc, "geosim-event-channel", "diplomatic")
     rc.find(v.TextField, class_="geosim-event-value").widget.v_model = "-0.4"
+    rc.find(v.TextField, class_="geosim-event-chance").widget.v_model = "0.5"
     rc.find(v.Btn, children=["Add this event"]).widget.click()
     draft = session.choices.value.draft
     assert draft is not None and draft.events[-1] == {"id": "shift", "type": "shift", "date": "2025-04",
-                                                      "relation": "russia-iran", "channel": "diplomatic",
-                                                      "value": -0.4}
+                                                      "probability": 0.5, "relation": "russia-iran",
+                                                      "channel": "diplomatic", "value": -0.4}
+    assert "relation Russia–Iran (diplomatic) shifted by -0.4, in 50% of the runs" in repr(box)
     assert session.model.value.settings.scenario.events[-1].id == "shift"
 
     rc.find(v.Btn, children=["Add an event"]).widget.click()

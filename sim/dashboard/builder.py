@@ -171,15 +171,19 @@ def value_spec(etype: str, settings: Settings, parameter: str | None = None, rel
 
 
 def make_event(etype: str, month: str, eid: str, *, label: str = "", value: Any = None, parameter: str | None = None,
-               relation: str | None = None, channel: str | None = None, base: dict | None = None) -> dict:
-    """An event mapping as a scenario file holds it. Keys the form does not edit (a window, a
-    probability, notes, sources) are kept from ``base`` when an event is edited."""
+               relation: str | None = None, channel: str | None = None, probability: Any = 1.0,
+               base: dict | None = None) -> dict:
+    """An event mapping as a scenario file holds it (``probability`` only when it is not 1). Keys
+    the form does not edit (notes, sources) are kept from ``base`` when an event is edited; a
+    date window becomes the one month picked."""
     event = {k: v for k, v in (base or {}).items()
              if k not in ("id", "type", "date", "date_window", "label", "strength", "value", "parameter", "relation",
-                          "channel")}
+                          "channel", "probability")}
     event = {"id": eid, "type": etype, "date": month, **event}
     if label:
         event["label"] = label
+    if probability != 1.0:
+        event["probability"] = probability
     if etype in NAMED_SHOCKS:
         event["strength"] = value
     elif relation is not None:
@@ -192,9 +196,11 @@ def make_event(etype: str, month: str, eid: str, *, label: str = "", value: Any 
 def describe(event: dict, settings: Settings) -> str:
     """One line for the list of events: what it changes and by how much."""
     etype = event.get("type")
+    chance = event.get("probability", 1.0)
+    chance = f", in {chance:.0%} of the runs" if isinstance(chance, (int, float)) and chance < 1 else ""
     if etype in NAMED_SHOCKS:
         strength = event.get("strength", 1.0)
-        return f"{etype}, strength {strength if isinstance(strength, list) else format(strength, 'g')}"
+        return f"{etype}, strength {strength if isinstance(strength, list) else format(strength, 'g')}{chance}"
     verb = "set to" if etype == "set" else "shifted by"
     value = event.get("value")
     value = f"{value:+g}" if etype == "shift" and isinstance(value, (int, float)) else value
@@ -203,8 +209,8 @@ def describe(event: dict, settings: Settings) -> str:
         a_b = str(event["relation"])
         parts = a_b.split("-")
         key = settings.dyad_key(*parts) if len(parts) == 2 and all(a in settings.actors for a in parts) else a_b
-        return f"relation {labels.get(key, a_b)} ({event.get('channel')}) {verb} {value}"
-    return f"{event.get('parameter')} {verb} {value}"
+        return f"relation {labels.get(key, a_b)} ({event.get('channel')}) {verb} {value}{chance}"
+    return f"{event.get('parameter')} {verb} {value}{chance}"
 
 
 def parameter_info(path: str, settings: Settings) -> str:

@@ -162,7 +162,7 @@ def RunControls(session: Session):
     """Step one month, play and pause, run to the end, start again."""
     playing = solara.use_reactive(False)
     model = session.model.value
-    tick = month_tick.value
+    month_tick.get()  # redraw the buttons as the months advance
 
     def play_loop():
         while playing.value and session.model.value.running:
@@ -177,7 +177,7 @@ def RunControls(session: Session):
 
     def step():
         model.step()
-        month_tick.set(tick + 1)
+        month_tick.set(month_tick.value + 1)
 
     def to_end():
         playing.set(False)
@@ -308,6 +308,8 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
     value0 = base.get("strength", base.get("value"))
     value = solara.use_reactive("" if value0 is None else f"{value0:g}" if isinstance(value0, float) else str(value0))
     label = solara.use_reactive(base.get("label", ""))
+    chance = solara.use_reactive(f"{base.get('probability', 1.0):g}" if isinstance(base.get("probability", 1.0), float)
+                                 else str(base.get("probability")))
 
     named = etype.value in builder.NAMED_SHOCKS
     on_relation = not named and target.value == "a relation"
@@ -359,6 +361,11 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
                 solara.InputText(spec.label.capitalize(), value=value, continuous_update=True,
                                  classes=["geosim-event-value"])
             solara.Text(spec.caption, classes=["geosim-muted", "geosim-allowed"])
+            with solara.Div(style={"width": "150px", "margin-left": "24px"}):
+                solara.InputText("Chance it happens", value=chance, continuous_update=True,
+                                 classes=["geosim-event-chance"])
+            solara.Text("allowed: [0, 1]; below 1 the event happens in that share of the runs",
+                        classes=["geosim-muted"])
         eid = base.get("id") or draft.new_id(etype.value)
 
         def save():
@@ -366,7 +373,7 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
                 etype.value, f"{year.value}-{month.value}", eid, label=label.value.strip(), value=_parse(value.value),
                 parameter=None if named or on_relation else parameter.value,
                 relation=rels[relation.value] if on_relation else None,
-                channel=channel.value if on_relation else None, base=base))
+                channel=channel.value if on_relation else None, probability=_parse(chance.value), base=base))
 
         with solara.Row(style={"margin-top": "8px"}):
             solara.Button("Save this event" if index >= 0 else "Add this event", on_click=save, color="primary",
