@@ -168,7 +168,8 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
     _pick(page, "geosim-scenario", "assad_fall")
     page.get_by_text("Scenario: assad_fall.").wait_for()
     rows = page.locator(".geosim-event-row")
-    assert rows.count() == 2  # the treaty (from baseline) and Assad's fall
+    # the treaty (from baseline) and Assad's fall
+    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 2")
     _add_event(page, "snapback", "2024", "03", "0.6")
     page.get_by_text("Scenario: my_assad_fall.").wait_for()
     _add_event(page, "shift", "2026", "01", "-0.5", relation_channel="economic")
