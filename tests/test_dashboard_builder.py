@@ -136,7 +136,9 @@ def test_builder_form_adds_an_event_and_refuses_a_bad_one():
     _select(rc, "geosim-event-month", "04")
     _select(rc, "geosim-event-target", "a relation")
     _select(rc, "geosim-event-channel", "diplomatic")
-    rc.find(v.TextField, class_="geosim-event-value").widget.v_model = "-0.4"
+    value = rc.find(v.TextField, class_="geosim-event-value").widget
+    assert value.v_model == "-0.3"  # the default of a jolt to a relation, not the strength of the first type
+    value.v_model = "-0.4"
     rc.find(v.TextField, class_="geosim-event-chance").widget.v_model = "0.5"
     rc.find(v.Btn, children=["Add this event"]).widget.click()
     draft = session.choices.value.draft

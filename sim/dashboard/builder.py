@@ -163,11 +163,11 @@ def value_spec(etype: str, settings: Settings, parameter: str | None = None, rel
     if relation:
         if etype == "set":
             return ValueSpec("strength", "[-1, 1]", prm.STRENGTH, 0.0)
-        return ValueSpec("change of strength", "a finite number (the result is kept within −1…1)", prm.STRENGTH, -0.3)
+        return ValueSpec("change of strength", "a finite number; the strength stays within −1…1", "", -0.3)
     p = prm.registry(settings.actors)[parameter]
     if etype == "set":
         return ValueSpec("new value", p.allowed(), p.unit, float(settings[parameter]))
-    return ValueSpec("change (added)", f"a finite number (the result is kept within {p.allowed()})", p.unit, 0.0)
+    return ValueSpec("change (added)", f"a finite number; the value stays within {p.allowed()}", p.unit, 0.0)
 
 
 def make_event(etype: str, month: str, eid: str, *, label: str = "", value: Any = None, parameter: str | None = None,

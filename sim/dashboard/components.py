@@ -306,6 +306,7 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
     relation = solara.use_reactive(rel_label.get(str(base.get("relation")), next(iter(rels))))
     channel = solara.use_reactive(base.get("channel", builder.channels()[0]))
     value0 = base.get("strength", base.get("value"))
+    # "" until the student types: the field then shows the default of the chosen kind of event
     value = solara.use_reactive("" if value0 is None else f"{value0:g}" if isinstance(value0, float) else str(value0))
     label = solara.use_reactive(base.get("label", ""))
     chance = solara.use_reactive(f"{base.get('probability', 1.0):g}" if isinstance(base.get("probability", 1.0), float)
@@ -314,8 +315,7 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
     named = etype.value in builder.NAMED_SHOCKS
     on_relation = not named and target.value == "a relation"
     spec = builder.value_spec(etype.value, settings, None if named or on_relation else parameter.value, on_relation)
-    if value.value == "":
-        value.set(f"{spec.default:g}")
+    shown_value = value.value if value.value != "" else f"{spec.default:g}"
 
     years = sorted({m[:4] for m in all_months})
     in_year = [m[5:7] for m in all_months if m[:4] == year.value]
@@ -358,10 +358,11 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
                 solara.Text(p, classes=["geosim-caption"])
         with solara.Row(style={"flex-wrap": "wrap", "gap": "12px", "align-items": "baseline"}):
             with solara.Div(style={"width": "180px"}):
-                solara.InputText(spec.label.capitalize(), value=value, continuous_update=True,
+                solara.InputText(spec.label.capitalize(), value=shown_value, on_value=value.set, continuous_update=True,
                                  classes=["geosim-event-value"])
             solara.Text(spec.caption, classes=["geosim-muted", "geosim-allowed"])
-            with solara.Div(style={"width": "150px", "margin-left": "24px"}):
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "12px", "align-items": "baseline"}):
+            with solara.Div(style={"width": "180px"}):
                 solara.InputText("Chance it happens", value=chance, continuous_update=True,
                                  classes=["geosim-event-chance"])
             solara.Text("allowed: [0, 1]; below 1 the event happens in that share of the runs",
@@ -370,7 +371,7 @@ def EventForm(settings, draft: Draft, index: int, on_save: Callable[[dict], None
 
         def save():
             on_save(builder.make_event(
-                etype.value, f"{year.value}-{month.value}", eid, label=label.value.strip(), value=_parse(value.value),
+                etype.value, f"{year.value}-{month.value}", eid, label=label.value.strip(), value=_parse(shown_value),
                 parameter=None if named or on_relation else parameter.value,
                 relation=rels[relation.value] if on_relation else None,
                 channel=channel.value if on_relation else None, probability=_parse(chance.value), base=base))
