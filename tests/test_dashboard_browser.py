@@ -165,6 +165,7 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
     assert not [w for w in FRAMEWORK_WORDS if w in text], text[:2000]
 
     # start from a preset and add two events: a named shock and a jolt to a relation
+    _pick(page, "geosim-runs", "20")  # a small ensemble keeps the test quick
     _pick(page, "geosim-scenario", "assad_fall")
     page.get_by_text("Scenario: assad_fall.").wait_for()
     rows = page.locator(".geosim-event-row")
@@ -222,7 +223,7 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
 
     # the command the page shows runs the file to the same numbers
     command = page.locator(".geosim-builder-command").inner_text().split()
-    assert command[0] == "geosim" and "scenario=my_assad_fall.yaml" in command
+    assert command[0] == "geosim" and "scenario=my_assad_fall.yaml" in command and "ensemble.replicates=20" in command
     done = _geosim(command[1:], tmp_path, tmp_path / "run")
     assert done.returncode == 0, done.stderr[-2000:]
     base = _geosim([a for a in command[1:] if not a.startswith("scenario=")], tmp_path, tmp_path / "base")

@@ -227,7 +227,7 @@ def ScenarioPanel(session: Session):
         replicates = settings["ensemble.replicates"]
         options = sorted({*REPLICATE_CHOICES, replicates})
         solara.Select("Runs (replicates)", values=options, value=replicates,
-                      on_value=lambda n: change("ensemble.replicates", int(n)))
+                      on_value=lambda n: change("ensemble.replicates", int(n)), classes=["geosim-runs"])
     solara.Text("Any change starts a new run at the first month. Several runs differ by chance; the charts "
                 "show their median and spread. To change the scenario's events, see “Build your own "
                 "scenario” below the charts.", classes=["geosim-caption"])
