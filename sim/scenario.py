@@ -166,18 +166,20 @@ class Scenario:
 
     def to_yaml(self) -> str:
         """The resolved scenario (includes flattened), for embedding in results."""
-        def written(ev: Event) -> dict:
-            if ev.window is not None:
-                return {**ev.spec, "date_window": [format_month(m) for m in ev.window]}
-            return {**ev.spec, "date": format_month(ev.month)}
-
         doc = {
             "name": self.name,
             "description": self.description,
             "sources": self.sources,
-            "events": [written(ev) for ev in self.events],
+            "events": [event_doc(ev) for ev in self.events],
         }
         return yaml_text(doc)
+
+
+def event_doc(ev: Event) -> dict:
+    """An event as a scenario file writes it (its validated keys with ``date`` or ``date_window``)."""
+    if ev.window is not None:
+        return {**ev.spec, "date_window": [format_month(m) for m in ev.window]}
+    return {**ev.spec, "date": format_month(ev.month)}
 
 
 def yaml_text(doc) -> str:
@@ -222,13 +224,25 @@ def _resolve(spec: Any, base: Path | None) -> Path:
     return path
 
 
+def scenario_from_doc(doc: Any, settings: Settings, where: str = "scenario.yaml") -> Scenario:
+    """Validate a scenario given as a mapping, as if read from a file named ``where`` (the
+    dashboard's builder: the same checks and one-line messages as a file). Includes name presets."""
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where}: a scenario file must be a mapping with keys {', '.join(sorted(_FILE_KEYS))}")
+    return _build(doc, where, presets_dir(), settings, stack=(), default_name=Path(where).stem)
+
+
 def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
     where = str(path)
     real = path.resolve()
     if real in stack:
         chain = " -> ".join(p.stem for p in (*stack, real))
         raise ConfigError(f"{where}: include: scenarios include each other in a cycle ({chain})")
-    doc = _read_yaml(path)
+    return _build(_read_yaml(path), where, path.parent, settings, (*stack, real), path.stem)
+
+
+def _build(doc: dict, where: str, base: Path, settings: Settings, stack: tuple[Path, ...],
+           default_name: str) -> Scenario:
     unknown = set(doc) - _FILE_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_FILE_KEYS))}")
@@ -261,15 +275,15 @@ def _load(path: Path, settings: Settings, stack: tuple[Path, ...]) -> Scenario:
 
     for inc in include:
         try:
-            inc_path = _resolve(inc, path.parent)
+            inc_path = _resolve(inc, base)
         except ConfigError as exc:
             raise ConfigError(f"{where}: include: {str(exc).removeprefix('scenario: ')}") from None
-        sub = _load(inc_path, settings, stack=(*stack, real))
+        sub = _load(inc_path, settings, stack=stack)
         for ev in sub.events:
             add(ev)
     for i, raw in enumerate(events_raw):
         add(_event(raw, i, where, settings))
-    name = doc.get("name", path.stem)
+    name = doc.get("name", default_name)
     if not isinstance(name, str):
         raise ConfigError(f"{where}: name must be text")
     return Scenario(name=name, description=description.strip(), sources=list(sources), events=events,
@@ -412,6 +426,18 @@ def _canonical_policy(path: str, settings: Settings) -> str:
     return path
 
 
+def changeable_parameters(settings: Settings) -> list[str]:
+    """Every parameter a ``shift``/``set`` event may change, in registry order."""
+    reg = prm.registry(settings.actors)
+    return [path for path, p in reg.items() if _can_change(path, p)]
+
+
+def _can_change(path: str, p: prm.Param) -> bool:
+    actor_field = path.split(".", 2)[2] if path.startswith("actors.") else None
+    fixed = path.startswith(_FIXED_PREFIXES) and actor_field not in _CHANGEABLE_ACTOR_FIELDS
+    return p.kind == "float" and not fixed
+
+
 def _changeable(path: Any, loc: str, settings: Settings) -> None:
     reg = prm.registry(settings.actors)
     if isinstance(path, str):
@@ -420,10 +446,7 @@ def _changeable(path: Any, loc: str, settings: Settings) -> None:
         from .config import _suggest
 
         raise ConfigError(f"{loc}: parameter {path!r} does not exist; {_suggest(str(path), reg)}")
-    p = reg[path]
-    actor_field = path.split(".", 2)[2] if path.startswith("actors.") else None
-    fixed = path.startswith(_FIXED_PREFIXES) and actor_field not in _CHANGEABLE_ACTOR_FIELDS
-    if p.kind != "float" or fixed:
+    if not _can_change(path, reg[path]):
         raise ConfigError(f"{loc}: parameter {path} cannot change during a run; events may change numeric "
                           "parameters under actors (insecurity, sanctions, cinc, prestige, troop_aversion, needs, offers), policy, dynamics, "
                           "exchange, war and anchors.*.status (relations: use 'relation')")

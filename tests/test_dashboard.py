@@ -18,7 +18,7 @@ from sim.config import compose, validate
 from sim.dashboard import components, figures, serve
 from sim.dashboard.app import Page
 from sim.dashboard.choices import Choices, incentive_groups, scenario_names
-from sim.dashboard.model import DashboardModel
+from sim.dashboard.model import LiveRun
 from sim.results import load
 from sim.run import run
 from sim.scenario import presets
@@ -58,7 +58,7 @@ def test_sliders_read_the_registry():
 
 # --- the live model equals the CLI ----------------------------------------------------------
 
-def _run_to_end(model: DashboardModel) -> None:
+def _run_to_end(model: LiveRun) -> None:
     while model.running:
         model.step()
 
@@ -66,7 +66,7 @@ def _run_to_end(model: DashboardModel) -> None:
 def test_dashboard_numbers_equal_the_cli(tmp_path):
     choices = (Choices().set("scenario", "combined").set("seed", 11).set("ensemble.replicates", 7)
                .set("dynamics.weight.glue", 1.25))
-    model = DashboardModel(choices)
+    model = LiveRun(choices)
     _run_to_end(model)
     assert model.months_done == model.settings.months and model.month_label == "2028-12"
     live = model.dataset()
@@ -80,7 +80,7 @@ def test_dashboard_numbers_equal_the_cli(tmp_path):
 
 
 def test_stepping_records_month_by_month():
-    model = DashboardModel(SMALL.set("scenario", "assad_fall"))
+    model = LiveRun(SMALL.set("scenario", "assad_fall"))
     assert model.months_done == 0 and model.month_label is None and model.dataset().sizes["time"] == 0
     reference = run(SMALL.set("scenario", "assad_fall").settings())
     for _ in range(3):
@@ -92,27 +92,27 @@ def test_stepping_records_month_by_month():
 
 
 def test_model_stops_at_the_end_of_the_period():
-    model = DashboardModel(SMALL)
+    model = LiveRun(SMALL)
     for _ in range(model.settings.months + 2):
         model.step()
     assert model.months_done == 78 and model.month_label == "2028-12" and not model.running
 
 
 def test_baseline_uses_the_same_settings_except_the_scenario():
-    model = DashboardModel(SMALL.set("scenario", "snapback").set("seed", 5))
+    model = LiveRun(SMALL.set("scenario", "snapback").set("seed", 5))
     base = model.baseline()
     assert base.attrs["scenario"] == "baseline" and base.attrs["seed"] == 5
     assert base.sizes["replicate"] == 5
     assert model.baseline() is base  # computed once
-    other = DashboardModel(SMALL.set("seed", 5).set("scenario", "assad_fall"))
+    other = LiveRun(SMALL.set("seed", 5).set("scenario", "assad_fall"))
     assert other.baseline() is base  # and shared by a model that differs only in the scenario
 
 
 def test_reset_reads_the_current_choices_from_a_reactive():
     holder = solara.reactive(SMALL.set("scenario", "trump_talks"))
-    assert DashboardModel(holder).settings.scenario.name == "trump_talks"
+    assert LiveRun(holder).settings.scenario.name == "trump_talks"
     holder.set(SMALL)
-    assert DashboardModel(holder).settings.scenario.name == "baseline"
+    assert LiveRun(holder).settings.scenario.name == "baseline"
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_reset_reads_the_current_choices_from_a_reactive():
 @pytest.mark.parametrize("months", [0, 30])
 @pytest.mark.parametrize("replicates", [1, 5])
 def test_figures_draw_at_any_month(months, replicates):
-    model = DashboardModel(SMALL.set("scenario", "assad_fall").set("ensemble.replicates", replicates))
+    model = LiveRun(SMALL.set("scenario", "assad_fall").set("ensemble.replicates", replicates))
     for _ in range(months):
         model.step()
     for make in (figures.alliance, figures.network, figures.comparison):
@@ -158,11 +158,11 @@ def page():
 
 def test_page_renders_with_controls_plots_and_month(page):
     buttons = [b.children[0] for b in page.find(v.Btn).widgets]
-    for label in ("Reset", "▶", "Step"):
+    for label in ("Step", "▶ Play", "Run to the end", "Start again"):
         assert label in buttons
     assert _month(page) == "not started"
     assert len(page.find(widgets.Image).widgets) == 3  # alliance, network, comparison
-    assert "geosim scenario" not in " ".join(_texts(page))  # the default run needs no overrides
+    assert page.find(v.Html, class_="geosim-command").widget.children == ["geosim"]  # the default: no overrides
     step = page.find(v.Btn, children=["Step"]).widget
     for _ in range(3):
         step.click()
@@ -170,12 +170,29 @@ def test_page_renders_with_controls_plots_and_month(page):
     assert "3 of 78 months simulated (2022-07 … 2028-12)" in _texts(page)
 
 
-def test_sidebar_order_scenario_controls_incentives(page):
+def test_sidebar_order_scenario_run_incentives(page):
     import re
 
     drawer = repr(page.find(v.NavigationDrawer).widget)
-    titles = [t for t in re.findall(r"CardTitle\(children=\['([^']+)'", drawer) if t != "Model Parameters"]
-    assert titles == ["Scenario", "Controls", "Information", "Incentives"]
+    assert re.findall(r"CardTitle\(children=\['([^']+)'", drawer) == ["Scenario", "Run", "Incentives"]
+
+
+FRAMEWORK_WORDS = ("Play Interval", "Render Interval", "Use Threads", "Time: 0.0", "Model Parameters", "Information")
+
+
+def test_no_framework_words_on_the_page(page):
+    words = " ".join(_texts(page)) + repr(page.find(v.NavigationDrawer).widget) + repr(page.container)
+    assert not [w for w in FRAMEWORK_WORDS if w in words]
+
+
+def test_run_to_the_end_and_start_again(page):
+    page.find(v.Btn, children=["Run to the end"]).widget.click()
+    assert _month(page) == "2028-12"
+    assert page.find(v.Btn, children=["Step"]).widget.disabled
+    rows = page.find(v.Html, tag="tbody").widget.children
+    assert len(rows) == 10  # every pair: scenario, baseline, difference
+    page.find(v.Btn, children=["Start again"]).widget.click()
+    assert _month(page) == "not started"
 
 
 def test_choosing_a_scenario_starts_a_new_run(page):
@@ -188,7 +205,7 @@ def test_choosing_a_scenario_starts_a_new_run(page):
     assert "geosim scenario=assad_fall" in texts
     page.find(v.Btn, children=["Step"]).widget.click()
     assert _month(page) == "2022-07"
-    page.find(v.Btn, children=["Reset"]).widget.click()  # Mesa's Reset keeps the choices
+    page.find(v.Btn, children=["Start again"]).widget.click()  # keeps the choices
     assert _month(page) == "not started"
     assert "Scenario: assad_fall." in " ".join(_texts(page))
 
@@ -220,7 +237,7 @@ def test_choosing_a_dyad_redraws_without_a_new_run(page):
 
 
 def test_a_bad_choice_shows_an_error_and_keeps_the_run():
-    model = solara.reactive(DashboardModel(SMALL))
+    model = solara.reactive(LiveRun(SMALL))
     session = components.Session(solara.reactive(SMALL), model, solara.reactive(""))
     session.change("scenario", "no_such_scenario")
     assert "unknown scenario 'no_such_scenario'" in session.error.value
@@ -231,7 +248,7 @@ def test_a_bad_choice_shows_an_error_and_keeps_the_run():
 
 @pytest.mark.parametrize("name", ["MonthBanner", "AllianceView", "NetworkView", "ComparisonView", "CommandLine"])
 def test_each_view_renders_alone(name):
-    model = DashboardModel(SMALL.set("scenario", "combined"))
+    model = LiveRun(SMALL.set("scenario", "combined"))
     for _ in range(35):
         model.step()
     component = getattr(components, name)
@@ -247,7 +264,7 @@ def test_each_view_renders_alone(name):
 
 
 def test_panels_render_alone():
-    model = solara.reactive(DashboardModel(SMALL))
+    model = solara.reactive(LiveRun(SMALL))
     session = components.Session(solara.reactive(SMALL), model, solara.reactive(""))
     box, rc = solara.render(components.ScenarioPanel(session), handle_error=False)
     assert rc.find(v.Select, label="Scenario").widget.items == scenario_names()

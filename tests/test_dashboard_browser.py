@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
 from sim.dashboard import serve
+from sim.results import load
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -89,7 +93,7 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
     page.get_by_role("option", name="assad_fall", exact=True).click()
     page.get_by_text("Scenario: assad_fall.").wait_for()
 
-    step = page.get_by_role("button", name="Step")
+    step = page.get_by_role("button", name="Step", exact=True)
     for _ in range(4):
         step.click()
     page.wait_for_function("document.querySelector('.geosim-current-month').innerText === '2022-10'",
@@ -102,11 +106,11 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
     assert page.get_by_text("geosim scenario=assad_fall").is_visible()
 
     # Play runs on by itself; Pause stops it
-    page.get_by_role("button", name="▶").click()
+    page.get_by_role("button", name="▶ Play").click()
     page.wait_for_function("document.querySelector('.geosim-current-month').innerText >= '2022-12'",
                            timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="❚❚").click()
-    page.get_by_role("button", name="▶").wait_for()
+    page.get_by_role("button", name="❚❚ Pause").click()
+    page.get_by_role("button", name="▶ Play").wait_for()
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot))
@@ -116,4 +120,126 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
     # fully offline: every request went to the local server
     outside = [u for u in requested if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
     assert not outside, outside
+    page.close()
+
+
+# the framework's control names that mean nothing to a student
+FRAMEWORK_WORDS = ("Play Interval", "Render Interval", "Use Threads", "Time: 0.0", "Model Parameters", "Information")
+
+
+def _pick(page, field: str, option: str) -> None:
+    """Choose ``option`` in the Vuetify select with class ``field``."""
+    page.locator(f".{field} .v-select__slot").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _add_event(page, etype: str, year: str, month: str, value: str, relation_channel: str | None = None,
+               parameter: str | None = None) -> None:
+    page.get_by_role("button", name="Add an event").click()
+    form = page.locator(".geosim-event-form")
+    form.wait_for()
+    _pick(page, "geosim-event-type", etype)
+    _pick(page, "geosim-event-year", year)
+    _pick(page, "geosim-event-month", month)
+    if relation_channel:
+        _pick(page, "geosim-event-target", "a relation")
+        _pick(page, "geosim-event-channel", relation_channel)
+    if parameter:
+        page.locator(".geosim-event-parameter input[type=text]").fill(parameter)
+        page.get_by_role("option", name=parameter, exact=True).click()
+    page.locator(".geosim-event-value input").fill(value)
+    page.locator(".geosim-event-save").click()
+
+
+def _geosim(args: list[str], cwd: Path, run_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args, "output.plots=false", f"hydra.run.dir={run_dir}"],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server)
+    page.locator(".geosim-current-month").wait_for()
+    text = page.locator("body").inner_text()
+    assert not [w for w in FRAMEWORK_WORDS if w in text], text[:2000]
+
+    # start from a preset and add two events: a named shock and a jolt to a relation
+    _pick(page, "geosim-runs", "20")  # a small ensemble keeps the test quick
+    _pick(page, "geosim-scenario", "assad_fall")
+    page.get_by_text("Scenario: assad_fall.").wait_for()
+    rows = page.locator(".geosim-event-row")
+    # the treaty (from baseline) and Assad's fall
+    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 2")
+    _add_event(page, "snapback", "2024", "03", "0.6")
+    page.get_by_text("Scenario: my_assad_fall.").wait_for()
+    _add_event(page, "shift", "2026", "01", "-0.5", relation_channel="economic")
+    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 4")
+    assert "relation Russia–Iran (economic) shifted by -0.5" in rows.nth(3).inner_text()
+
+    # a value out of range is refused with the CLI's message, and the scenario stays as it was
+    _add_event(page, "set", "2026", "06", "7", parameter="actors.iran.sanctions")
+    error = page.locator(".geosim-builder-error")
+    error.wait_for()
+    message = error.inner_text().strip()
+    assert message.startswith("my_assad_fall.yaml: events[4] (set): value 7 for actors.iran.sanctions is out of range")
+    page.get_by_role("button", name="Cancel").click()
+    assert rows.count() == 4
+
+    # edit one event and remove another: the preset's Assad event moves to 2025-03, the treaty goes
+    rows.nth(1).get_by_role("button", name="Change").click()
+    _pick(page, "geosim-event-year", "2025")
+    _pick(page, "geosim-event-month", "03")
+    page.locator(".geosim-event-save").click()
+    page.wait_for_function("[...document.querySelectorAll('.geosim-event-row')][1].innerText.includes('2025-03')")
+    rows.nth(0).get_by_role("button", name="Remove").click()
+    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 3")
+
+    # run it against the baseline
+    page.get_by_role("button", name="Run to the end").click()
+    page.wait_for_function("document.querySelector('.geosim-current-month').innerText === '2028-12'",
+                           timeout=TIMEOUT_MS)
+    table = page.locator(".geosim-numbers tbody tr")
+    table.first.wait_for()
+    shown = {}
+    for i in range(table.count()):
+        cells = table.nth(i).locator("td").all_inner_texts()
+        shown[cells[0]] = (float(cells[1]), float(cells[2]))
+    assert len(shown) == 10
+
+    # download the scenario file
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download my_assad_fall.yaml").click()
+    scenario_file = tmp_path / download.value.suggested_filename
+    download.value.save_as(scenario_file)
+    assert scenario_file.name == "my_assad_fall.yaml"
+    doc = yaml.safe_load(scenario_file.read_text())
+    assert [e["type"] for e in doc["events"]] == ["assad_fall", "snapback", "shift"]
+    assert doc["events"][0]["date"] == "2025-03" and doc["events"][2]["relation"] == "russia-iran"
+
+    shot = tmp_path / "builder.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+    # the command the page shows runs the file to the same numbers
+    command = page.locator(".geosim-builder-command").inner_text().split()
+    assert command[0] == "geosim" and "scenario=my_assad_fall.yaml" in command and "ensemble.replicates=20" in command
+    done = _geosim(command[1:], tmp_path, tmp_path / "run")
+    assert done.returncode == 0, done.stderr[-2000:]
+    base = _geosim([a for a in command[1:] if not a.startswith("scenario=")], tmp_path, tmp_path / "base")
+    assert base.returncode == 0, base.stderr[-2000:]
+    cli, cli_base = (load(tmp_path / d / "results.nc") for d in ("run", "base"))
+    assert cli.attrs["scenario"] == "my_assad_fall"
+    for ds, column in ((cli, 0), (cli_base, 1)):
+        end = ds["strength"].isel(time=-1).sel(channel="composite").median("replicate")
+        for pair, values in shown.items():
+            assert abs(float(end.sel(dyad=pair)) - values[column]) <= 0.0005 + 1e-9, (pair, column)
+    assert not np.allclose([v[0] for v in shown.values()], [v[1] for v in shown.values()], atol=1e-3)
+
+    # the refused entry, written into the file, gets the same one-line message from geosim
+    doc["events"].append({"id": "set", "type": "set", "date": "2026-06", "parameter": "actors.iran.sanctions", "value": 7})
+    scenario_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    refused = _geosim(command[1:], tmp_path, tmp_path / "refused")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].endswith(message.replace("events[4]", "events[3]"))
     page.close()

@@ -1,4 +1,5 @@
-"""The dashboard page: Mesa's SolaraViz (controls in the sidebar) around the geosim views.
+"""The dashboard page: the run's controls and the choices in the sidebar, the charts, the
+numbers and the scenario builder in the main column.
 
 Serve it with ``geosim-dashboard`` (or ``solara run sim/dashboard/app.py``).
 """
@@ -6,7 +7,6 @@ Serve it with ``geosim-dashboard`` (or ``solara run sim/dashboard/app.py``).
 from __future__ import annotations
 
 import solara
-from mesa.visualization import SolaraViz
 
 from sim.dashboard.choices import Choices
 from sim.dashboard.components import (
@@ -18,38 +18,39 @@ from sim.dashboard.components import (
     IncentivesPanel,
     MonthBanner,
     NetworkView,
+    NumbersTable,
+    RunControls,
+    ScenarioBuilder,
     ScenarioPanel,
     Session,
-    SidebarBelowControls,
     explain,
     heading,
 )
-from sim.dashboard.model import DashboardModel
+from sim.dashboard.model import LiveRun
 
 TITLE = "geosim: Russia, Iran, the US, Ukraine and North Korea"
 INTRO = ("The model moves one month at a time. Each month every state decides what to supply to whom "
          "(drones, missiles, soldiers, arms, trade, diplomatic cover), and what flows, shared enemies and "
-         "shared projects pull each pair of states closer or push them apart. Press Step for one month or ▶ "
-         "to play; pick a scenario or move a slider to start again.")
+         "shared projects pull each pair of states closer or push them apart. Press Step for one month or "
+         "▶ Play; pick a scenario, move a slider or change the scenario's events to start again.")
 
 
 @solara.component
 def Page():
     choices = solara.use_reactive(Choices())
-    first = solara.use_memo(lambda: DashboardModel(choices.value), [])
+    first = solara.use_memo(lambda: LiveRun(choices.value), [])
     model = solara.use_reactive(first)
     session = Session(choices, model, solara.use_reactive(""))
     dyad = solara.use_reactive(model.value.settings["output.focus_dyad"])
 
-    with solara.Div(style={"display": "none"}):  # these fill the app bar and the sidebar
-        solara.Title(TITLE)
-        solara.Style(CSS)
-        # sidebar, top to bottom: scenario, Mesa's controls (Reset, Play/Pause, Step), incentives
-        with solara.Sidebar():
-            solara.Card("Scenario", children=[ScenarioPanel(session)])
-        # Mesa's Reset calls DashboardModel(choices=choices): a new run from the current choices
-        SolaraViz(model, components=[], model_params={"choices": choices}, name=TITLE, play_interval=300)
-        SidebarBelowControls(children=[solara.Card("Incentives", children=[IncentivesPanel(session)])])
+    solara.Title(TITLE)
+    solara.Style(CSS)
+    with solara.AppBarTitle():
+        solara.Text(TITLE)
+    with solara.Sidebar():
+        solara.Card("Scenario", children=[ScenarioPanel(session)])
+        solara.Card("Run", children=[RunControls(session)])
+        solara.Card("Incentives", children=[IncentivesPanel(session)])
 
     m = model.value
     with solara.Column(style={"padding": "0px 16px 16px 16px", "max-width": "1400px"}):
@@ -66,4 +67,7 @@ def Page():
                 NetworkView(m, dyad.value)
         heading("What difference does the scenario make?")
         ComparisonView(m, dyad.value)
+        NumbersTable(m)
+        heading("Build your own scenario")
+        ScenarioBuilder(session)
         CommandLine(m)

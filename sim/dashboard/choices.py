@@ -17,6 +17,7 @@ from typing import Any
 from .. import parameters as prm
 from ..config import Settings, compose, validate
 from ..scenario import presets
+from .builder import Draft
 
 # Which parameters a student can move, grouped, with a plain-language label. Everything else
 # (default, unit, range, provenance) is read from the registry.
@@ -100,35 +101,49 @@ def _override_value(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Choices:
-    """The student's changes to the configuration, as ``(path, value)`` pairs in the order made.
+    """The student's changes to the configuration, as ``(path, value)`` pairs in the order made,
+    and the scenario built in the page (``draft``), if any.
 
-    An empty Choices is the CLI's default configuration (``geosim`` with no arguments).
+    An empty Choices is the CLI's default configuration (``geosim`` with no arguments). With a
+    draft the scenario is the file the page offers for download (``scenario=<name>.yaml``).
     """
 
     changes: tuple[tuple[str, Any], ...] = field(default=())
+    draft: Draft | None = None
 
     def set(self, path: str, value: Any) -> Choices:
         if isinstance(value, float):
             value = float(f"{value:.6g}")  # slider arithmetic leaves 0.35000000000000003
         rest = tuple((p, v) for p, v in self.changes if p != path)
-        return Choices((*rest, (path, value)))
+        # picking a preset leaves the built scenario
+        return Choices((*rest, (path, value)), None if path == "scenario" else self.draft)
+
+    def with_draft(self, draft: Draft | None) -> Choices:
+        return Choices(tuple((p, v) for p, v in self.changes if p != "scenario"), draft)
 
     def get(self, path: str, settings: Settings) -> Any:
         return dict(self.changes).get(path, settings[path])
 
     def keep_only(self, *paths: str) -> Choices:
-        return Choices(tuple((p, v) for p, v in self.changes if p in paths))
+        return Choices(tuple((p, v) for p, v in self.changes if p in paths), self.draft)
 
     def overrides(self) -> list[str]:
-        """Hydra overrides, as one would type them after ``geosim``."""
-        return [f"{path}={_override_value(value)}" for path, value in self.changes]
+        """Hydra overrides, as one would type them after ``geosim`` (a built scenario as its file)."""
+        scenario = [f"scenario={self.draft.filename}"] if self.draft is not None else []
+        return [*scenario, *(f"{path}={_override_value(value)}" for path, value in self.changes)]
 
     def command(self) -> str:
         return " ".join(["geosim", *self.overrides()])
 
     def settings(self) -> Settings:
-        """Compose and validate exactly as ``geosim`` does (raises ``ConfigError``)."""
-        return validate(compose(self.overrides()))
+        """Compose and validate exactly as ``geosim`` does (raises ``ConfigError``); a built
+        scenario is validated by the code that reads scenario files."""
+        if self.draft is None:
+            return validate(compose(self.overrides()))
+        settings = validate(compose([f"{p}={_override_value(v)}" for p, v in self.changes]))
+        settings.scenario = self.draft.scenario(settings)
+        settings.values["scenario"] = self.draft.filename
+        return settings
 
     @property
     def scenario(self) -> str | None:

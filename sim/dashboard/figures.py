@@ -1,6 +1,6 @@
 """The dashboard's pictures, as matplotlib Figures (no pyplot: the server draws in threads).
 
-Each function reads a :class:`~sim.dashboard.model.DashboardModel` at its current month and
+Each function reads a :class:`~sim.dashboard.model.LiveRun` at its current month and
 returns a Figure; the Solara components only display them.
 """
 
@@ -13,28 +13,28 @@ from matplotlib.patches import Circle, Patch
 
 from ..calendar import format_month, month_range
 from ..plots import COLORS, _band, _events, _time_axis, dyad_panel
-from .model import DashboardModel
+from .model import LiveRun
 
 COOPERATION, HOSTILITY = "#1e8449", "#c0392b"
 SCENARIO_COLOR, BASELINE_COLOR, HIGHLIGHT = "#6c3483", "#7f8c8d", "#f7dc6f"
 
 
-def _spread(model: DashboardModel) -> str:
+def _spread(model: LiveRun) -> str:
     r = model.geo.R
     return "one run" if r == 1 else f"line = median of {r} runs, band = 5–95% of runs"
 
 
-def _period(model: DashboardModel) -> tuple[np.datetime64, np.datetime64]:
+def _period(model: LiveRun) -> tuple[np.datetime64, np.datetime64]:
     t = month_range(model.settings.start, model.settings.end)
     return t[0] - np.timedelta64(15, "D"), t[-1] + np.timedelta64(15, "D")
 
 
-def dyad_label(model: DashboardModel, dyad_key: str) -> str:
+def dyad_label(model: LiveRun, dyad_key: str) -> str:
     a, b = dyad_key.split("-")
     return model.settings.dyad_label(a, b)
 
 
-def alliance(model: DashboardModel, dyad_key: str) -> Figure:
+def alliance(model: LiveRun, dyad_key: str) -> Figure:
     """One pair of states over time: military, economic, diplomatic channel and composite."""
     label = dyad_label(model, dyad_key)
     # fixed margins: constrained layout would double the drawing time of every month
@@ -63,7 +63,7 @@ def alliance(model: DashboardModel, dyad_key: str) -> Figure:
     return fig
 
 
-def _number_events(ax, model: DashboardModel) -> None:
+def _number_events(ax, model: LiveRun) -> None:
     """Number the event lines above the plot (the page lists the events with the same numbers);
     names would overlap when two events are a month or two apart."""
     for i, ev in enumerate(model.settings.scenario.events, start=1):
@@ -78,7 +78,7 @@ def _positions(n: int) -> np.ndarray:
     return np.c_[np.cos(angles), np.sin(angles)]
 
 
-def network(model: DashboardModel, dyad_key: str | None = None) -> Figure:
+def network(model: LiveRun, dyad_key: str | None = None) -> Figure:
     """The states at the current month: line width = |composite strength|, colour = its sign."""
     s = model.settings
     names = [s.names[a] for a in s.actors]
@@ -116,7 +116,7 @@ def network(model: DashboardModel, dyad_key: str | None = None) -> Figure:
     return fig
 
 
-def comparison(model: DashboardModel, dyad_key: str) -> Figure:
+def comparison(model: LiveRun, dyad_key: str) -> Figure:
     """The chosen scenario against baseline: one pair over time, and every pair at this month."""
     s = model.settings
     label = dyad_label(model, dyad_key)

@@ -1,15 +1,16 @@
-"""The model the page steps: the engine's GeoModel, built as the CLI builds it, plus its history.
+"""The run the page steps: the engine's GeoModel, built as the CLI builds it, plus its history.
 
-:class:`DashboardModel` is a thin Mesa model around :func:`sim.run.build_model` (the very model
-:func:`sim.run.run` steps) and a :class:`sim.results.Recorder`, so that after every month of the
-period the recorded arrays equal what ``geosim`` with the same overrides writes to results.nc.
+:class:`LiveRun` holds :func:`sim.run.build_model` (the very Mesa model :func:`sim.run.run`
+steps) and a :class:`sim.results.Recorder`, so that after every month of the period the recorded
+arrays equal what ``geosim`` with the same overrides writes to results.nc. It is a plain object,
+not a second Mesa model around the first: the page's own controls step it.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
-import mesa
 import numpy as np
 import xarray as xr
 
@@ -19,18 +20,15 @@ from ..run import build_model, run
 from .choices import Choices
 
 
-class DashboardModel(mesa.Model):
-    """One live run of the chosen configuration, month by month.
-
-    ``choices`` is a :class:`Choices` or anything holding one in ``.value`` (the page passes its
-    reactive variable, so that Mesa's Reset button rebuilds the model from the current choices).
-    """
+class LiveRun:
+    """One live run of the chosen configuration, month by month (``choices``: a :class:`Choices`,
+    or anything holding one in ``.value``; raises ``ConfigError`` for a bad choice)."""
 
     def __init__(self, choices: Choices | None = None):
         choices = getattr(choices, "value", choices) or Choices()
         settings = choices.settings()
-        super().__init__(rng=settings["seed"])
         self.choices = choices
+        self._lock = threading.Lock()  # Play steps in a thread; a click may step at the same time
         self.settings = settings
         self.geo = build_model(settings)
         self.recorder = Recorder(self.geo, settings.months)
@@ -54,12 +52,21 @@ class DashboardModel(mesa.Model):
     def last_month(self) -> str:
         return format_month(self.settings.end)
 
+    @property
+    def running(self) -> bool:
+        """Months are left to simulate."""
+        return self.months_done < self.settings.months
+
     def step(self) -> None:
-        """Simulate the next month and record it; stop at the end of the period."""
-        if self.months_done < self.settings.months:
-            self.geo.step()
-            self.recorder.record(self.months_done - 1)
-        self.running = self.months_done < self.settings.months
+        """Simulate the next month and record it; nothing at the end of the period."""
+        with self._lock:
+            if self.running:
+                self.geo.step()
+                self.recorder.record(self.months_done - 1)
+
+    def run_to_end(self) -> None:
+        while self.running:
+            self.step()
 
     # --- what the plots read ----------------------------------------------------------------
     def dataset(self) -> xr.Dataset:
@@ -77,6 +84,17 @@ class DashboardModel(mesa.Model):
         Cached across models: choosing another scenario or pressing Reset does not rerun it.
         """
         return _baseline(tuple((p, v) for p, v in self.choices.changes if p != "scenario"))
+
+    def numbers(self) -> list[tuple[str, float, float]]:
+        """Median composite strength of every pair at the last simulated month, under the scenario
+        and under the baseline (same seed and settings): ``[(pair label, scenario, baseline)]``."""
+        if not self.months_done:
+            return []
+        k = self.months_done - 1
+        now = self.dataset()["strength"].isel(time=k).sel(channel="composite")
+        base = self.baseline()["strength"].isel(time=k).sel(channel="composite")
+        return [(str(d), float(now.sel(dyad=d).median("replicate")), float(base.sel(dyad=d).median("replicate")))
+                for d in now["dyad"].values]
 
 
 @lru_cache(maxsize=4)
