@@ -100,7 +100,7 @@ def test_a_built_scenario_runs_like_its_file_on_the_command_line(settings, tmp_p
     live.run_to_end()
     assert choices.command() == "geosim scenario=my_snapback.yaml ensemble.replicates=4 seed=2"
     (tmp_path / draft.filename).write_text(draft.yaml())
-    subprocess.run([sys.executable, "-m", "sim", *choices.overrides(), "output.plots=false",
+    subprocess.run([sys.executable, "-m", "sim", *choices.overrides(), "output.plots=false", "output.lossless=true",
                     f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
     cli = load(tmp_path / "run" / "results.nc")
     np.testing.assert_array_equal(live.dataset()["strength"].values, cli["strength"].values)
