@@ -21,9 +21,10 @@ log = logging.getLogger("geosim")
 
 
 def kept(settings, sweep: bool = False) -> str:
-    """What results.nc keeps (``output.results``; ``auto`` = full for a run, summary in a sweep)."""
+    """What results.nc keeps (``output.results``): in a sweep ``auto`` is summary; in a single run
+    it stays ``auto``: every trajectory per replicate except :data:`sim.results.DETAIL` (quantiles)."""
     mode = settings["output.results"]
-    return ("summary" if sweep else "full") if mode == "auto" else mode
+    return ("summary" if sweep else "auto") if mode == "auto" else mode
 
 
 def write_run(ds, settings, outdir: str | Path, others: dict | None = None, sweep: bool = False) -> dict[str, Path]:
@@ -54,7 +55,11 @@ def write_run(ds, settings, outdir: str | Path, others: dict | None = None, swee
     # results.nc last: its presence marks a finished run
     mode = kept(settings, sweep)
     if mode != "none":
-        stored = results.reduce(ds) if mode == "summary" and full else ds
+        stored = ds
+        if full and mode == "summary":
+            stored = results.reduce(ds)
+        elif full and mode == "auto":
+            stored = results.reduce(ds, results.DETAIL)
         paths["results"] = results.save(stored, outdir / "results.nc", lossless=settings["output.lossless"])
     return paths
 

@@ -234,11 +234,12 @@ RUN = {
     "output.skip_complete": P(False, "flag", source="assumption: redoing finished work is the safe default",
                               doc="skip a run whose folder already holds complete results.nc for the same configuration "
                                   "(resume an interrupted sweep: same command, same hydra.sweep.dir)"),
-    "output.results": Param("auto", "text", source=f"{_A}: single runs keep every trajectory; a sweep's jobs keep "
+    "output.results": Param("auto", "text", source=f"{_A}: single runs keep every trajectory but the bulky payoff terms; a sweep's jobs keep "
                             "what its table needs, so that a default sweep fits in 50 MB (docs/ensembles.md)",
                             doc="what results.nc keeps: full (every trajectory), summary (each replicate's scalar "
                                 "outcomes and per-month quantiles of every variable), none (no results.nc); auto = "
-                                "full for a single run, summary for the jobs of a sweep (geosim -m)",
+                                "every trajectory except the payoff terms (kept as per-month quantiles) for a single run, "
+                                "summary for the jobs of a sweep (geosim -m)",
                             kind="str", choices=("auto", "full", "summary", "none")),
     "output.lossless": P(False, "flag", source=f"{_A}: 0.0001 on bounded scales and four significant digits "
                          "otherwise is finer than any figure the model is calibrated to",

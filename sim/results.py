@@ -316,15 +316,25 @@ def median(da: xr.DataArray) -> xr.DataArray:
     return da.sel(quantile=0.5, method="nearest").drop_vars("quantile")
 
 
-def reduce(ds: xr.Dataset) -> xr.Dataset:
+DETAIL = ("payoff",)
+"""Trajectory variables that ``output.results=auto`` keeps as quantiles in a single run's file
+(the payoff terms: more numbers than all other variables together); ``full`` keeps them per
+replicate, and the Dataset that :func:`sim.run` returns always has them."""
+
+
+def reduce(ds: xr.Dataset, variables=None) -> xr.Dataset:
     """What ``output.results=summary`` keeps of full results: every replicate's scalar outcomes
     (``outcome:<name>``, see :mod:`sim.analysis.outcomes`) and inputs (``param:*``, ``event_*``),
     and per month the :data:`QUANTILES` over replicates of every trajectory variable (same
     names, a ``quantile`` dimension instead of ``replicate``). Enough for a sweep's table and
-    comparison plots, the fan chart and :func:`sim.tidy`; a fraction of the size."""
+    comparison plots, the fan chart and :func:`sim.tidy`; a fraction of the size.
+
+    With ``variables`` only those trajectories become quantiles; everything else, replicates
+    included, stays as it is (what ``output.results=auto`` keeps of a single run: :data:`DETAIL`)."""
     from .analysis import outcomes as oc
 
-    trajectories = [name for name in ds.data_vars if "replicate" in ds[name].dims and "time" in ds[name].dims]
+    trajectories = [name for name in ds.data_vars if "replicate" in ds[name].dims and "time" in ds[name].dims
+                    and (variables is None or name in variables)]
     new = {}
     for name in trajectories:
         da = ds[name]
@@ -332,6 +342,13 @@ def reduce(ds: xr.Dataset) -> xr.Dataset:
         dims = ("time", "quantile", *[d for d in da.dims if d not in ("time", "replicate")])
         new[name] = (dims, np.moveaxis(q, 0, 1).astype(da.dtype),
                      {**da.attrs, "description": f"{da.attrs.get('description', name)}: quantiles over the replicates"})
+    if variables is not None:
+        if not new:
+            return ds
+        out = ds.drop_vars(trajectories).assign_coords(quantile=list(QUANTILES)).assign(new)
+        out.attrs = {**ds.attrs, "results_kept": "every trajectory per replicate except " + ", ".join(trajectories)
+                     + " (per-month quantiles over the replicates; output.results=full keeps them per replicate)"}
+        return out
     for o in oc.compute(ds).values():
         new[f"outcome:{o.name}"] = ("replicate", np.asarray(o.values, dtype=np.float64),
                                     {"units": o.unit, "description": o.description, "summary": o.summary})
