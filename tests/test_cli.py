@@ -30,7 +30,7 @@ def test_geosim_writes_results_summary_and_plots(tmp_path):
 def test_cli_and_api_give_identical_results(tmp_path):
     out = tmp_path / "run"
     overrides = ["scenario=combined", *SMALL, "seed=3", "actors.iran.sanctions=0.7"]
-    proc = run_cli(*overrides, "output.plots=false", "output.lossless=true", f"hydra.run.dir={out}")
+    proc = run_cli(*overrides, "output.plots=false", "output.lossless=true", "output.results=full", f"hydra.run.dir={out}")
     assert proc.returncode == 0, proc.stderr
     cli = sim.load(out / "results.nc")
     api = sim.simulate(overrides=overrides + ["output.plots=false"])
