@@ -147,3 +147,14 @@ def test_forecast_view_runs_a_hindcast_headless(tiny):
         assert rc.find(widgets.Image).widget.value != before
     finally:
         rc.close()
+
+
+def test_observations_in_words():
+    from dataclasses import replace
+
+    o = next(o for o in fc.shipped_observations() if o.id == "A11-dec")
+    assert fc.observed(replace(o, low=9000.0, high=13000.0)) == "11,000 (9,000–13,000)"
+    assert fc.observed(replace(o, value=None, low=9000.0, high=13000.0)) == "9,000–13,000"
+    assert fc.observed(replace(o, value=None, high=500.0)) == "less than 500"
+    assert fc.observed(replace(o, value=None, low=2.0, relation="ratio")) == "more than 2 × the reference"
+    assert fc.observed(replace(o, relation="lower")) == "lower"
