@@ -130,9 +130,20 @@ FRAMEWORK_WORDS = ("Play Interval", "Render Interval", "Use Threads", "Time: 0.0
 
 
 def _pick(page, field: str, option: str) -> None:
-    """Choose ``option`` in the Vuetify select with class ``field``."""
+    """Choose ``option`` in the Vuetify select with class ``field`` (opening the menu again if a
+    redraw of the form closed it first, as happens on a busy machine)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    target = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        page.locator(f".{field} .v-select__slot").click()
+        try:
+            target.click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
     page.locator(f".{field} .v-select__slot").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    target.click()
 
 
 def _add_event(page, etype: str, year: str, month: str, value: str, relation_channel: str | None = None,
