@@ -40,7 +40,9 @@ def server(tmp_path_factory):
     port = serve.free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen(serve.command(port), env=serve.environment(), stdout=out, stderr=subprocess.STDOUT)
+        # its own folder: the page's hindcast caches its calibration in outputs/ there
+        proc = subprocess.Popen(serve.command(port), env=serve.environment(), stdout=out, stderr=subprocess.STDOUT,
+                                cwd=tmp_path_factory.mktemp("cwd"))
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 90
@@ -96,7 +98,7 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
     step = page.get_by_role("button", name="Step", exact=True)
     for _ in range(4):
         step.click()
-    page.wait_for_function("document.querySelector('.geosim-current-month').innerText === '2022-10'",
+    page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2022-10'",
                            timeout=TIMEOUT_MS)
     assert page.get_by_text("4 of 78 months simulated").is_visible()
 
@@ -107,7 +109,7 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
 
     # Play runs on by itself; Pause stops it
     page.get_by_role("button", name="▶ Play").click()
-    page.wait_for_function("document.querySelector('.geosim-current-month').innerText >= '2022-12'",
+    page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText >= '2022-12'",
                            timeout=TIMEOUT_MS)
     page.get_by_role("button", name="❚❚ Pause").click()
     page.get_by_role("button", name="▶ Play").wait_for()
@@ -128,9 +130,20 @@ FRAMEWORK_WORDS = ("Play Interval", "Render Interval", "Use Threads", "Time: 0.0
 
 
 def _pick(page, field: str, option: str) -> None:
-    """Choose ``option`` in the Vuetify select with class ``field``."""
+    """Choose ``option`` in the Vuetify select with class ``field`` (opening the menu again if a
+    redraw of the form closed it first, as happens on a busy machine)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    target = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        page.locator(f".{field} .v-select__slot").click()
+        try:
+            target.click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
     page.locator(f".{field} .v-select__slot").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    target.click()
 
 
 def _add_event(page, etype: str, year: str, month: str, value: str, relation_channel: str | None = None,
@@ -197,7 +210,7 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
 
     # run it against the baseline
     page.get_by_role("button", name="Run to the end").click()
-    page.wait_for_function("document.querySelector('.geosim-current-month').innerText === '2028-12'",
+    page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2028-12'",
                            timeout=TIMEOUT_MS)
     table = page.locator(".geosim-numbers tbody tr")
     table.first.wait_for()
@@ -243,3 +256,27 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].endswith(message.replace("events[4]", "events[3]"))
     page.close()
+
+
+def test_student_runs_a_hindcast_in_a_real_browser(server, browser):
+    pytest.importorskip("pyabc")
+    from sim.calendar import format_month
+    from sim.dashboard import forecast
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server)
+    run = page.locator(".geosim-hindcast-run")
+    run.wait_for()
+    assert "2023-12: 1 fact known" in page.locator(".geosim-cutoff").inner_text()
+    run.scroll_into_view_if_needed()
+    run.click()
+    table = page.locator(".geosim-hindcast-table")
+    table.wait_for(timeout=4 * TIMEOUT_MS)  # a small calibration and two ensembles, on a busy machine
+    n_scored = sum(format_month(o.published) > "2023-12" for o in forecast.shipped_observations())
+    assert table.locator("tbody tr").count() == n_scored == 15
+    summary = page.locator(".geosim-hindcast-summary").inner_text()
+    assert "Calibrated on 1 fact published by 2023-12, the model forecast 15 facts" in summary
+    assert "Skill against the uncalibrated model" in summary
+    assert page.locator(".geosim-figure img").count() == 4  # the three charts and the forecast fan
+    assert "geosim-hindcast --cutoff 2023-12" in page.locator(".geosim-command").last.inner_text()

@@ -20,10 +20,12 @@ the scenario's events, and forecasts their consequences.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -121,13 +123,20 @@ def render(table: pd.DataFrame) -> str:
 
 def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_prior, cutoff: int, path: Path) -> Path:
     """Forecast fan of each selector of ``quantity`` from the cutoff on, the observations on top."""
-    import matplotlib
+    fig = forecast_figure(quantity, rows, ds_post, ds_prior, cutoff)
+    tmp = path.with_name(f".{path.stem}.part.png")
+    fig.savefig(tmp, dpi=110)
+    tmp.replace(path)
+    return path
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def forecast_figure(quantity: str, rows: list[observe.Observation], ds_post, ds_prior, cutoff: int):
+    """The figure of :func:`plot_quantity` as a matplotlib ``Figure`` (no pyplot: safe in a server)."""
+    from matplotlib.figure import Figure
 
     selectors = list(dict.fromkeys(o.selector for o in rows))
-    fig, axes = plt.subplots(len(selectors), 1, figsize=(8, 3.0 * len(selectors)), squeeze=False)
+    fig = Figure(figsize=(8, 3.0 * len(selectors)))
+    axes = fig.subplots(len(selectors), 1, squeeze=False)
     times = ds_post["time"].values
     cut = np.datetime64(f"{format_month(cutoff)}-01", "ns")
     for ax, sel in zip(axes[:, 0], selectors, strict=True):
@@ -177,11 +186,7 @@ def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_pr
     fig.text(0.01, 0.005, "green: known at the cutoff (calibration); red: published after it (scored); "
              "dotted: the reference period of a comparison", fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return fig
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -194,7 +199,50 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
 
-def _main(args) -> None:
+@dataclass
+class Hindcast:
+    """A hindcast's results as data: the scores table, the headline figures and the ensembles."""
+
+    cutoff: int
+    overrides: list[str]
+    observations: list[observe.Observation]
+    known: list[observe.Observation]
+    scored: list[observe.Observation]
+    table: pd.DataFrame
+    headline: dict
+    ds_post: object
+    ds_prior: object
+    posterior: Path
+    calibration: dict = field(default_factory=dict)
+
+    def quantities(self) -> list[str]:
+        """The quantities with at least one scored observation, in file order."""
+        return list(dict.fromkeys(o.quantity for o in self.scored))
+
+    def figure(self, quantity: str):
+        """The forecast fan of ``quantity`` from the cutoff, every observation of it on top."""
+        rows = [o for o in self.observations if o.quantity == quantity]
+        return forecast_figure(quantity, rows, self.ds_post, self.ds_prior, self.cutoff)
+
+
+def hindcast(cutoff: str, observations: list[str] | None = None, overrides: list[str] | tuple = (), *,
+             population: int | None = None, generations: int | None = None, replicates: int | None = None,
+             seed: int = 0, plan: str | None = None, calibrations: str | Path | None = None,
+             quiet: bool = True) -> Hindcast:
+    """Calibrate at ``cutoff`` (``YYYY-MM``), forecast and score what was published after it.
+
+    The arguments are those of ``geosim-hindcast`` (``observations``: file paths or shipped
+    names, default the shipped ones; ``overrides``: Hydra overrides, the scenario defaulting to
+    ``combined``). The calibration is cached in ``calibrations/<key>/`` (default
+    ``outputs/calibrations``) and reused for the same inputs. Writes nothing else; bad input
+    raises :class:`sim.ConfigError`.
+    """
+    args = argparse.Namespace(cutoff=cutoff, observations=observations, overrides=list(overrides), plan=plan,
+                              population=population, generations=generations, replicates=replicates, seed=seed)
+    return _hindcast(args, calibrations=calibrations, quiet=quiet)
+
+
+def _hindcast(args, calibrations=None, quiet: bool = False) -> Hindcast:
     cutoff, overrides, observations, plan = abc.setup(args, default_scenario=DEFAULT_SCENARIO)
     known = abc.known(observations, cutoff)
     scored = [o for o in observations if o.published > cutoff]
@@ -203,32 +251,40 @@ def _main(args) -> None:
         raise ConfigError(f"--cutoff {args.cutoff}: no observation was published after it; allowed: a month before "
                           f"{format_month(latest)}")
     key = abc.cache_key(known, cutoff, overrides, plan, args.seed)
-    cal_dir = Path("outputs") / "calibrations" / key
-    outdir = Path(args.out) if args.out else abc.outputs_dir("hindcasts")
-    print(f"hindcast from {format_month(cutoff)}: {len(known)} observations known, {len(scored)} to forecast; "
-          f"{' '.join(overrides)}; calibration in {cal_dir}", file=sys.stderr)
-    info = abc.calibrate(overrides, observations, cutoff, plan, args.seed, cal_dir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    cal_dir = (Path("outputs") / "calibrations" if calibrations is None else Path(calibrations)) / key
+    if not quiet:
+        print(f"hindcast from {format_month(cutoff)}: {len(known)} observations known, {len(scored)} to forecast; "
+              f"{' '.join(overrides)}; calibration in {cal_dir}", file=sys.stderr)
+    info = abc.calibrate(overrides, observations, cutoff, plan, args.seed, cal_dir, quiet=quiet)
     ds_post, ds_prior = abc.ensembles(overrides, observations, info["posterior"], plan.replicates, args.seed,
                                       observe.last_month(observations))
     table = score(scored, known, ds_post, ds_prior)
-    predictive = abc.predictive_table(known, ds_post, ds_prior) if known else None
-    for name in ("posterior.csv",):
-        shutil.copyfile(info["posterior"], outdir / name)
-    abc.plot_posterior(info["posterior"], outdir / "posterior.png", seed=args.seed)
-    if predictive is not None:
-        predictive.to_csv(outdir / "predictive.csv", index=False, float_format="%.6g")
-    for quantity in dict.fromkeys(o.quantity for o in observations):
-        rows = [o for o in observations if o.quantity == quantity]
-        if any(o.published > cutoff for o in rows):
-            plot_quantity(quantity, rows, ds_post, ds_prior, cutoff, outdir / f"forecast_{quantity}.png")
     out = headline(table)
     out.update(cutoff=format_month(cutoff), n_known=len(known), scenario=next(
-        (o.split("=", 1)[1] for o in overrides if o.startswith("scenario=")), None), output=str(outdir))
+        (o.split("=", 1)[1] for o in overrides if o.startswith("scenario=")), None))
+    return Hindcast(cutoff=cutoff, overrides=overrides, observations=observations, known=known, scored=scored,
+                    table=table, headline=out, ds_post=ds_post, ds_prior=ds_prior, posterior=info["posterior"],
+                    calibration=info)
+
+
+def _main(args) -> None:
+    h = _hindcast(args)
+    outdir = Path(args.out) if args.out else abc.outputs_dir("hindcasts")
+    outdir.mkdir(parents=True, exist_ok=True)
+    predictive = abc.predictive_table(h.known, h.ds_post, h.ds_prior) if h.known else None
+    shutil.copyfile(h.posterior, outdir / "posterior.csv")
+    abc.plot_posterior(h.posterior, outdir / "posterior.png", seed=args.seed)
+    if predictive is not None:
+        predictive.to_csv(outdir / "predictive.csv", index=False, float_format="%.6g")
+    for quantity in dict.fromkeys(o.quantity for o in h.observations):
+        rows = [o for o in h.observations if o.quantity == quantity]
+        if any(o.published > h.cutoff for o in rows):
+            plot_quantity(quantity, rows, h.ds_post, h.ds_prior, h.cutoff, outdir / f"forecast_{quantity}.png")
+    out = {**h.headline, "output": str(outdir)}
     tmp = outdir / ".scores.csv.part"
-    table.to_csv(tmp, index=False, float_format="%.6g")
+    h.table.to_csv(tmp, index=False, float_format="%.6g")
     tmp.replace(outdir / "scores.csv")  # last: its presence marks a finished hindcast
-    print(render(table))
+    print(render(h.table))
     print(f"wrote {outdir}/scores.csv and {len(list(outdir.glob('forecast_*.png')))} plots")
     print(json.dumps(out))
 

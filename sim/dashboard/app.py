@@ -15,6 +15,7 @@ from sim.dashboard.components import (
     CommandLine,
     ComparisonView,
     DyadPicker,
+    ForecastView,
     IncentivesPanel,
     MonthBanner,
     NetworkView,
@@ -71,3 +72,5 @@ def Page():
         heading("Build your own scenario")
         ScenarioBuilder(session)
         CommandLine(m)
+        heading("Forecast vs observed: a hindcast")
+        ForecastView()

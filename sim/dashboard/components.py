@@ -16,6 +16,7 @@ import solara
 from ..calendar import format_month
 from ..plots import event_label
 from . import builder, figures
+from . import forecast as fc
 from .builder import Draft
 from .choices import MAX_REPLICATES, Choices, SliderSpec, incentive_groups, scenario_names
 from .model import LiveRun
@@ -28,6 +29,14 @@ CSS = """
 .geosim-event-future { opacity: 0.55; }
 .geosim-heading { font-size: 19px; font-weight: 600; margin-top: 14px; }
 .geosim-explain { font-size: 14px; max-width: 1100px; line-height: 1.45; }
+.geosim-hindcast-table { max-width: 1300px; }
+.geosim-hindcast-table td { font-size: 13px !important; vertical-align: top; padding-top: 4px !important;
+                            padding-bottom: 4px !important; height: auto !important; }
+.geosim-hindcast-table th { font-size: 12px !important; vertical-align: bottom; }
+.geosim-hindcast-table td, .geosim-hindcast-table th { padding-left: 6px !important; padding-right: 6px !important; }
+.geosim-hindcast-table .geosim-col-0 { max-width: 100px; overflow-wrap: anywhere; }
+.geosim-hindcast-table .geosim-col-1 { min-width: 170px; }
+.geosim-hindcast-table .geosim-col-4 { min-width: 150px; }
 .geosim-command { font-family: monospace; font-size: 13px; background: #f4f6f7; color: #222; padding: 6px 10px;
                   border-radius: 4px; overflow-wrap: anywhere; }
 """
@@ -439,3 +448,86 @@ def ScenarioBuilder(session: Session):
                                                     color="primary", classes=["geosim-download"])])
     solara.Text(f"Put {draft.filename} in the folder where you run geosim, then:", classes=["geosim-muted"])
     solara.Text(choices.with_draft(draft).command(), classes=["geosim-command", "geosim-builder-command"])
+
+
+FORECAST_CAPTION = ("Blue: the calibrated model's runs from the cutoff on (dark band: the middle half of the runs, "
+                    "light band: 9 in 10, line: the median); grey dashed: the median of the uncalibrated model. "
+                    "Red: facts published after the cutoff (the ones scored); green: facts known at the cutoff (used "
+                    "to calibrate). A total over a period is drawn as a monthly rate; a comparison (higher/lower) "
+                    "as a shaded period, its reference period dotted.")
+
+
+@solara.component
+def ForecastView():
+    """Forecast vs observed: pick a cutoff, run a small hindcast, see the fans and the scores."""
+    choices = fc.cutoff_choices()
+    labels = list(choices)
+    default = next((lab for lab in labels if choices[lab] == "2023-12"), labels[0])
+    label = solara.use_reactive(default)
+    requested = solara.use_reactive("")  # the cutoff whose hindcast is wanted ("" none yet)
+    cutoff = choices[label.value]
+
+    def work():
+        return fc.run(requested.value) if requested.value else None
+
+    result = solara.use_thread(work, dependencies=[requested.value])
+    s = fc.PAGE_SETTINGS
+    explain("Would the model have seen it coming? A hindcast pretends to stand at a past month (the cutoff): it "
+            "calibrates the model on the facts published by then (the shipped observations from the articles), "
+            "forecasts the facts published later, and scores the forecast against what was observed, "
+            "next to two simpler forecasts: the uncalibrated model and 'the last known figure carries on'. "
+            "The scenario is “combined” (the events that happened), so the forecast knows the events "
+            "and forecasts their consequences.")
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "16px", "align-items": "center"}):
+        with solara.Div(style={"width": "360px"}):
+            solara.Select("Cutoff month (facts known by then)", values=labels, value=label,
+                          classes=["geosim-cutoff"])
+        solara.Button("Run the hindcast", on_click=lambda: requested.set(cutoff), color="primary",
+                      disabled=result.state == solara.ResultState.RUNNING, classes=["geosim-hindcast-run"])
+    solara.Text(f"Kept small for the page: {s['population']} particles per calibration round, at most "
+                f"{s['generations']} rounds, {s['replicates']} runs per forecast (seconds to a minute; a result "
+                "is kept for the session and the calibration on disk). The full hindcast, 1,000 of each: "
+                f"geosim-hindcast --cutoff {cutoff}.", classes=["geosim-caption"])
+    if not requested.value:
+        return
+    if result.state == solara.ResultState.RUNNING:
+        with solara.Row(style={"align-items": "center"}):
+            solara.ProgressLinear(True)
+        solara.Text(f"Calibrating at {requested.value} and forecasting…", classes=["geosim-muted"])
+        return
+    if result.state == solara.ResultState.ERROR:
+        solara.Error(f"The hindcast failed: {result.error}", classes=["geosim-hindcast-error"])
+        return
+    if result.value is not None:
+        HindcastResult(result.value)
+
+
+@solara.component
+def HindcastResult(h):
+    """A finished hindcast: the scores in words, one quantity's fan, the table."""
+    quantity = solara.use_reactive("")
+    with solara.Column(gap="4px", classes=["geosim-hindcast-summary"]):
+        for line in fc.summary(h):
+            solara.Text(line, classes=["geosim-explain"])
+    names = h.quantities()
+    shown = quantity.value if quantity.value in names else names[0]
+    with solara.Div(style={"width": "300px", "margin-top": "8px"}):
+        solara.Select("Quantity in the chart", values=names, value=shown, on_value=quantity.set,
+                      classes=["geosim-hindcast-quantity"])
+    fig = solara.use_memo(lambda: h.figure(shown), [h, shown])
+    _figure(fig)
+    solara.Text(FORECAST_CAPTION, classes=["geosim-caption"])
+    solara.Text("Every fact published after the cutoff, scored:", classes=["geosim-muted"])
+    head = rv.Html(tag="tr", children=[
+        rv.Html(tag="th", children=[fc.HEADERS[c]], attributes={"title": fc.COLUMN_HELP.get(c, "")})
+        for c in fc.COLUMNS])
+    body = [rv.Html(tag="tr", children=[rv.Html(tag="td", children=[str(r[c])], class_=f"geosim-col-{i}")
+                                        for i, c in enumerate(fc.COLUMNS)]) for r in fc.rows(h)]
+    rv.SimpleTable(dense=True, class_="geosim-hindcast-table",
+                   children=[rv.Html(tag="thead", children=[head]), rv.Html(tag="tbody", children=body)])
+    with solara.Column(gap="0px", style={"margin-top": "6px"}):
+        for c, text in fc.COLUMN_HELP.items():
+            solara.Text(f"{c}: {text}", classes=["geosim-caption"], style={"margin": "0"})
+    solara.Text("The same numbers on the command line (it also writes scores.csv and the charts):",
+                classes=["geosim-muted"])
+    solara.Text(fc.command(h.headline["cutoff"]), classes=["geosim-command"])
