@@ -14,10 +14,11 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from . import config as _config  # noqa: F401  (registers the config node 'base')
+from .config import register
 from .errors import ConfigError
 
 log = logging.getLogger("geosim")
+register()  # the config node "base" that conf/config.yaml builds on
 
 
 def kept(settings, sweep: bool = False) -> str:
@@ -169,7 +170,8 @@ def precheck(args: list[str]) -> None:
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from .config import _one_line, compose, validate
+    from .config import compose, validate
+    from .settings import one_line
 
     flags = [a for a in args if a.startswith("-")]
     if any(f not in ("-m", "--multirun") for f in flags):
@@ -178,7 +180,7 @@ def precheck(args: list[str]) -> None:
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception as exc:  # Hydra's grammar errors
-        raise ConfigError(f"config override: {_one_line(exc)}") from None
+        raise ConfigError(f"config override: {one_line(exc)}") from None
     variants = [overrides]
     if flags:
         firsts, choices = [], []
@@ -212,6 +214,9 @@ def precheck(args: list[str]) -> None:
 
 def main() -> None:
     """``geosim``: run a scenario with Hydra overrides, e.g. ``geosim scenario=assad_fall``."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     try:
         if not os.environ.get("GEOSIM_SKIP_PRECHECK"):  # tests use it to make a job fail inside a sweep
             precheck(sys.argv[1:])

@@ -36,8 +36,8 @@ import numpy as np
 
 from . import parameters as prm
 from .agents import StateAgent
-from .config import Settings
 from .scenario import Operation, realise
+from .settings import Settings
 from .streams import EVENT, PARAMETER, ReplicateStreams, name_key, seed_sequence
 
 G = len(prm.GOODS)

@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
@@ -50,9 +50,7 @@ import yaml
 from . import parameters as prm
 from .calendar import format_month, parse_month
 from .errors import ConfigError
-
-if TYPE_CHECKING:
-    from .config import Settings
+from .settings import EARLIEST, LATEST, Settings, clean, suggest
 
 NAMED_SHOCKS = ("assad_fall", "trump_talks", "snapback")
 GENERIC = ("set", "shift")
@@ -334,9 +332,7 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
     eid = raw.get("id")
     if not isinstance(eid, str) or not eid.strip():
         raise ConfigError(f"{loc}: id must be a non-empty text")
-    from .config import _clean
-
-    loc = f"{where}: events[{i}] ({_clean(eid)})"
+    loc = f"{where}: events[{i}] ({clean(eid)})"
     if ("date" in raw) == ("date_window" in raw):
         raise ConfigError(f"{loc}: give either date (YYYY-MM) or date_window ([YYYY-MM, YYYY-MM])")
     window = None
@@ -397,8 +393,6 @@ def _month(value: Any, loc: str, settings: Settings) -> int:
         month = parse_month(value)
     except ValueError as exc:
         raise ConfigError(f"{loc}: {exc}") from None
-    from .config import EARLIEST, LATEST
-
     if not EARLIEST <= month <= LATEST:
         raise ConfigError(f"{loc}: {format_month(month)} is implausible; allowed: "
                           f"{format_month(EARLIEST)}..{format_month(LATEST)}")
@@ -443,9 +437,7 @@ def _changeable(path: Any, loc: str, settings: Settings) -> None:
     if isinstance(path, str):
         path = _canonical_policy(path, settings)
     if not isinstance(path, str) or path not in reg:
-        from .config import _suggest
-
-        raise ConfigError(f"{loc}: parameter {path!r} does not exist; {_suggest(str(path), reg)}")
+        raise ConfigError(f"{loc}: parameter {path!r} does not exist; {suggest(str(path), reg)}")
     if not _can_change(path, reg[path]):
         raise ConfigError(f"{loc}: parameter {path} cannot change during a run; events may change numeric "
                           "parameters under actors (insecurity, sanctions, cinc, prestige, troop_aversion, needs, offers), policy, dynamics, "

@@ -540,9 +540,6 @@ def ensembles(overrides, observations, posterior_file, replicates: int, seed: in
 
 def plot_posterior(posterior_file: Path, path: Path, actors=None, seed: int = 0) -> Path:
     """Marginals of the calibrated parameters (weighted histograms), the prior behind."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from .. import posterior as post
@@ -640,6 +637,9 @@ def outputs_dir(kind: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     args = _parser("geosim-calibrate", "Bayesian calibration (ABC-SMC) against observation files").parse_args(argv)
     try:
         _main(args)

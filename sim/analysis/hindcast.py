@@ -121,9 +121,6 @@ def render(table: pd.DataFrame) -> str:
 
 def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_prior, cutoff: int, path: Path) -> Path:
     """Forecast fan of each selector of ``quantity`` from the cutoff on, the observations on top."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     selectors = list(dict.fromkeys(o.selector for o in rows))
@@ -185,6 +182,9 @@ def plot_quantity(quantity: str, rows: list[observe.Observation], ds_post, ds_pr
 
 
 def main(argv: list[str] | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     args = abc._parser("geosim-hindcast", "Calibrate at a cutoff, forecast what was published after it, "
                                           "score the forecast with proper scoring rules").parse_args(argv)
     try:
