@@ -303,13 +303,7 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(f"{where}: not a text file (not UTF-8); a scenario is a YAML text file") from None
     if "\x00" in text:
         raise ConfigError(f"{where}: not a text file (contains NUL bytes); a scenario is a YAML text file")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise ConfigError(f"{where}: invalid YAML{line}: {problem}") from None
+    doc = parse_yaml(text, where)
     if doc is None:
         raise ConfigError(f"{where}: the file is empty; a scenario needs at least 'events' or 'include'")
     if not isinstance(doc, dict):
@@ -386,6 +380,35 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
             _relation(raw["relation"], raw.get("channel"), loc, settings)
     return Event(id=eid, type=etype, month=month, strength=strength, spec=spec, file=where, window=window,
                  probability=probability, strength_range=strength_range)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, with a date that does not exist (``2024-02-30``) a parse error at its
+    line rather than a Python exception from the date constructor."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a date ({exc})",
+                                                    node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """The document in ``text`` (safe YAML); anything malformed is a one-line ConfigError naming
+    ``where`` and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ConfigError(f"{where}: invalid YAML{line}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: invalid YAML: nested too deeply") from None
 
 
 def _month(value: Any, loc: str, settings: Settings) -> int:
