@@ -15,7 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from .config import register
-from .errors import ConfigError
+from .errors import ConfigError, require
 
 log = logging.getLogger("geosim")
 register()  # the config node "base" that conf/config.yaml builds on
@@ -160,6 +160,12 @@ def _app(cfg: DictConfig) -> float | None:
     return _run_job(cfg)
 
 
+HYDRA_PLUGINS = {("hydra/launcher", "joblib"): "hydra_plugins.hydra_joblib_launcher",
+                 ("hydra/launcher", "submitit"): "hydra_plugins.hydra_submitit_launcher",
+                 ("hydra/sweeper", "optuna"): "hydra_plugins.hydra_optuna_sweeper"}
+"""The Hydra plugins that the extra ``analysis`` installs, by the config group they fill."""
+
+
 def precheck(args: list[str]) -> None:
     """Check what a run or a sweep will compose before Hydra starts. Raises ConfigError.
 
@@ -181,6 +187,11 @@ def precheck(args: list[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception as exc:  # Hydra's grammar errors
         raise ConfigError(f"config override: {one_line(exc)}") from None
+    for o in overrides:
+        key, _, value = o.partition("=")
+        plugin = HYDRA_PLUGINS.get((key.lstrip("+~"), value.split("_")[0]))
+        if plugin:
+            require(plugin, "analysis", f"{key.lstrip('+~')}={value}", plugin.split(".")[1].replace("_", "-"))
     variants = [overrides]
     if flags:
         firsts, choices = [], []

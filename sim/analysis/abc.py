@@ -47,7 +47,7 @@ import yaml
 
 from .. import parameters as prm
 from ..calendar import format_month, parse_month
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 from . import observe
 
 log = logging.getLogger("geosim.calibrate")
@@ -649,6 +649,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(args) -> None:
+    require("pyabc", "analysis", "geosim-calibrate")
     cutoff, overrides, observations, plan = setup(args)
     rows = known(observations, cutoff)
     key = cache_key(rows, cutoff, overrides, plan, args.seed)

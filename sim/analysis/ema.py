@@ -33,7 +33,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 
 DISCOVERY: dict[str, tuple[float, float]] = {
     "shocks.assad_fall.insecurity": (0.0, 0.8),
@@ -117,6 +117,7 @@ def ema_model(uncertainties: dict[str, tuple[float, float]] | None = None, outco
     outcomes : scalar outcome names (default: the focus dyad's composite, military, economic)
     """
     with _quiet():
+        require("ema_workbench", "analysis", "scenario discovery")
         from ema_workbench import Constant, Model, RealParameter, ScalarOutcome
 
     uncertainties = DISCOVERY if uncertainties is None else uncertainties

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import format_month
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 from . import abc, observe, scores
 
 DEFAULT_SCENARIO = "combined"
@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(args) -> None:
+    require("pyabc", "analysis", "geosim-hindcast")
+    require("scoringrules", "analysis", "geosim-hindcast")
     cutoff, overrides, observations, plan = abc.setup(args, default_scenario=DEFAULT_SCENARIO)
     known = abc.known(observations, cutoff)
     scored = [o for o in observations if o.published > cutoff]

@@ -55,7 +55,7 @@ import pandas as pd
 import yaml
 
 from .. import parameters as prm
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 
 GROUPS = ("dynamics.", "exchange.", "war.")
 EXCLUDED_PREFIXES = ("dynamics.composite.",)
@@ -155,6 +155,7 @@ def sobol_indices(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=No
 
     ``evaluate(X)`` gets the rows of one run (shape (n, D)) and returns ``{outcome: (n,) array}``.
     """
+    require("SALib", "analysis", "Sobol sensitivity analysis")
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
@@ -222,6 +223,7 @@ def noise_share(evaluate: Evaluate, prob: dict, n: int, variance: dict[str, floa
 def morris_effects(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=None, num_levels: int = 4,
                    conf_level: float = 0.95, num_resamples: int = 200) -> pd.DataFrame:
     """Morris elementary effects (mu, mu*, its confidence interval, sigma) from ``n`` trajectories."""
+    require("SALib", "analysis", "Morris sensitivity analysis")
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
