@@ -103,3 +103,13 @@ def test_every_observation_field_with_every_implicit_yaml_type(tmp_path, referen
                     assert str(path) in message
                     refused += 1
     assert refused > 0
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_calibration_plan_with_every_implicit_yaml_type(tmp_path, token):
+    from sim.analysis.abc import load_plan
+
+    path = tmp_path / "calibration.yaml"
+    path.write_text(f"parameters: [{token}]\nabc: {{population: {token}}}\n")
+    message = refused_in_one_line_or_accepted(lambda: load_plan(path))
+    assert str(path) in message
