@@ -1,5 +1,6 @@
-# make run   - create .venv (Python >= 3.12), install, run the default scenario with its plots
-# make test  - create/update .venv with the test, analysis and dashboard extras and run the whole test suite
+# make run   - create .venv (Python >= 3.12) with every extra (analysis, dashboard, test), run the default scenario
+# make test  - create/update .venv with the same extras and run the whole test suite
+# make lint  - ruff, and lint-imports (the layers contract in pyproject.toml)
 # make dashboard - serve the browser dashboard on 127.0.0.1 and print its address
 SHELL := /bin/bash
 VENV ?= .venv
@@ -27,8 +28,8 @@ $(VENV)/.installed-$(EXTRAS): pyproject.toml
 
 venv: $(VENV)/.installed-$(EXTRAS)
 
-run: EXTRAS = test
-run: venv
+run:
+	@$(MAKE) --no-print-directory venv EXTRAS=$(ALL_EXTRAS)
 	$(VENV)/bin/geosim
 
 # A target-specific EXTRAS does not reach the stamp file's name in venv's prerequisite (make
@@ -41,8 +42,10 @@ dashboard:
 	@$(MAKE) --no-print-directory venv EXTRAS=$(ALL_EXTRAS)
 	$(VENV)/bin/geosim-dashboard
 
-lint: venv
+lint:
+	@$(MAKE) --no-print-directory venv EXTRAS=$(ALL_EXTRAS)
 	$(VENV)/bin/ruff check sim tests benchmarks scripts
+	$(VENV)/bin/lint-imports
 
 validate: venv
 	$(VENV)/bin/geosim-validate

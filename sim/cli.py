@@ -14,10 +14,11 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from . import config as _config  # noqa: F401  (registers the config node 'base')
-from .errors import ConfigError
+from .config import register
+from .errors import ConfigError, require
 
 log = logging.getLogger("geosim")
+register()  # the config node "base" that conf/config.yaml builds on
 
 
 def kept(settings, sweep: bool = False) -> str:
@@ -164,6 +165,12 @@ def _app(cfg: DictConfig) -> float | None:
     return _run_job(cfg)
 
 
+HYDRA_PLUGINS = {("hydra/launcher", "joblib"): "hydra_plugins.hydra_joblib_launcher",
+                 ("hydra/launcher", "submitit"): "hydra_plugins.hydra_submitit_launcher",
+                 ("hydra/sweeper", "optuna"): "hydra_plugins.hydra_optuna_sweeper"}
+"""The Hydra plugins that the extra ``analysis`` installs, by the config group they fill."""
+
+
 def precheck(args: list[str]) -> None:
     """Check what a run or a sweep will compose before Hydra starts. Raises ConfigError.
 
@@ -174,7 +181,8 @@ def precheck(args: list[str]) -> None:
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from .config import _one_line, compose, validate
+    from .config import compose, validate
+    from .settings import one_line
 
     flags = [a for a in args if a.startswith("-")]
     if any(f not in ("-m", "--multirun") for f in flags):
@@ -183,7 +191,12 @@ def precheck(args: list[str]) -> None:
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception as exc:  # Hydra's grammar errors
-        raise ConfigError(f"config override: {_one_line(exc)}") from None
+        raise ConfigError(f"config override: {one_line(exc)}") from None
+    for o in overrides:
+        key, _, value = o.partition("=")
+        plugin = HYDRA_PLUGINS.get((key.lstrip("+~"), value.split("_")[0]))
+        if plugin:
+            require(plugin, "analysis", f"{key.lstrip('+~')}={value}", plugin.split(".")[1].replace("_", "-"))
     variants = [overrides]
     if flags:
         firsts, choices = [], []
@@ -217,6 +230,9 @@ def precheck(args: list[str]) -> None:
 
 def main() -> None:
     """``geosim``: run a scenario with Hydra overrides, e.g. ``geosim scenario=assad_fall``."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     try:
         if not os.environ.get("GEOSIM_SKIP_PRECHECK"):  # tests use it to make a job fail inside a sweep
             precheck(sys.argv[1:])

@@ -9,17 +9,20 @@ and raises :class:`~sim.errors.ConfigError` with one line naming the key and wha
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
-
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from typing import TYPE_CHECKING, Any
 
 from . import parameters as prm
 from .calendar import format_month, parse_month
 from .errors import ConfigError
+from .scenario import load_scenario
+from .settings import EARLIEST, LATEST, Settings, clean, one_line, suggest
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+__all__ = ["CONFIG_MODULE", "Settings", "compose", "register", "validate"]
 
 CONFIG_MODULE = "sim.conf"
-EARLIEST, LATEST = 1900 * 12, 2200 * 12 + 11  # month indices; numpy datetime64[ns] spans 1678-2262
 _ROOT_KEYS = {"scenario", "seed", "ensemble", "time", "output", "actors", "relations", "policy",
               "dynamics", "exchange", "war", "anchors", "shocks"}
 
@@ -31,9 +34,6 @@ def register() -> None:
     ConfigStore.instance().store(name="base", node=prm.nested_defaults())
 
 
-register()
-
-
 def compose(overrides: list[str] | None = None) -> DictConfig:
     """Compose the configuration exactly as ``geosim`` does, with Hydra override syntax."""
     from hydra import compose as hydra_compose
@@ -42,6 +42,7 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    register()
     overrides = list(overrides or [])
     if GlobalHydra.instance().is_initialized():  # e.g. called from inside a Hydra app
         GlobalHydra.instance().clear()
@@ -54,52 +55,10 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
         missing = re.search(r"Could not override '([^']+)'", str(exc))
         if missing and "not in struct" in str(exc.__cause__ or exc):
             key = missing.group(1)
-            raise ConfigError(f"config override: unknown key '{key}'; {_suggest(key, prm.registry())} "
+            raise ConfigError(f"config override: unknown key '{key}'; {suggest(key, prm.registry())} "
                               "(to add an actor or a relation use +key=value)") from None
         hint = " (to sweep over values run geosim -m key=a,b)" if "Ambiguous value" in str(exc) else ""
-        raise ConfigError(f"config override: {_one_line(exc)}{hint}") from None
-
-
-def _clean(text: object) -> str:
-    """A user-given key made safe for a one-line message (control characters escaped)."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return " ".join(lines[:3]) if lines else type(exc).__name__
-
-
-@dataclass
-class Settings:
-    """A validated configuration: flat parameter values plus what was derived from them."""
-
-    values: dict[str, Any]
-    actors: list[str]
-    names: dict[str, str]
-    dyads: list[tuple[str, str]]
-    start: int
-    end: int
-    config: dict = field(repr=False, default_factory=dict)
-    scenario: Any = None  # sim.scenario.Scenario, set by validate()
-
-    def __getitem__(self, path: str) -> Any:
-        return self.values[path]
-
-    @property
-    def months(self) -> int:
-        return self.end - self.start + 1
-
-    def month_index(self, month) -> int:
-        """0-based index of a month in the simulated period."""
-        return parse_month(month) - self.start
-
-    def dyad_key(self, a: str, b: str) -> str:
-        return prm.dyad_key(a, b, self.actors)
-
-    def dyad_label(self, a: str, b: str) -> str:
-        i, j = sorted((self.actors.index(a), self.actors.index(b)))
-        return f"{self.names[self.actors[i]]}–{self.names[self.actors[j]]}"
+        raise ConfigError(f"config override: {one_line(exc)}{hint}") from None
 
 
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -170,20 +129,22 @@ def _check_value(path: str, value: Any, p: prm.Param, where: str) -> Any:
 
 def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     """Check a composed configuration and load its scenario. Raises ConfigError."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
     if isinstance(cfg, (DictConfig, ListConfig)):
         try:
             raw = OmegaConf.to_container(cfg, resolve=True)
         except Exception as exc:  # interpolation errors and the like
-            raise ConfigError(f"{where}: cannot resolve the configuration: {_one_line(exc)}") from None
+            raise ConfigError(f"{where}: cannot resolve the configuration: {one_line(exc)}") from None
     else:
         raw = cfg
     raw = {k: v for k, v in raw.items() if k != "hydra"}
     for key in raw:
         if key not in _ROOT_KEYS:
-            raise ConfigError(f"{where}: unknown key '{_clean(key)}'; allowed: {', '.join(sorted(_ROOT_KEYS))}")
+            raise ConfigError(f"{where}: unknown key '{clean(key)}'; allowed: {', '.join(sorted(_ROOT_KEYS))}")
     for section in ("ensemble", "time", "output", "dynamics", "exchange", "war", "anchors", "shocks"):
         if section in raw and not isinstance(raw[section], dict):
-            raise ConfigError(f"{where}: {section} = {_clean(repr(raw[section]))} must be a mapping of parameters "
+            raise ConfigError(f"{where}: {section} = {clean(repr(raw[section]))} must be a mapping of parameters "
                               f"(geosim-params lists them)")
 
     actors_node = raw.get("actors") or {}
@@ -192,9 +153,9 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     actors = [str(a) for a in actors_node]
     for a in actors:
         if not a.replace("_", "").isalnum() or not a[0].isalpha() or a != a.lower():
-            raise ConfigError(f"{where}: actors.{_clean(a)}: an actor key is lower-case letters, digits and '_'")
+            raise ConfigError(f"{where}: actors.{clean(a)}: an actor key is lower-case letters, digits and '_'")
         if not isinstance(actors_node[a], dict):
-            raise ConfigError(f"{where}: actors.{_clean(a)} must be a mapping of actor parameters")
+            raise ConfigError(f"{where}: actors.{clean(a)} must be a mapping of actor parameters")
 
     reg = prm.registry(actors)
     given = _flatten({k: v for k, v in raw.items() if k not in ("relations", "policy")})
@@ -205,7 +166,7 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
     for path, value in given.items():
         p = reg.get(path)
         if p is None:
-            raise ConfigError(f"{where}: unknown key '{_clean(path)}'; {_suggest(path, reg)}")
+            raise ConfigError(f"{where}: unknown key '{clean(path)}'; {suggest(path, reg)}")
         values[path] = _check_value(path, value, p, where)
     for path, p in reg.items():
         if path not in values:
@@ -262,8 +223,6 @@ def validate(cfg: DictConfig | dict, where: str = "config") -> Settings:
         check_parameters(read(values["ensemble.posterior"]), reg, f"{where}: ensemble.posterior = "
                          f"{values['ensemble.posterior']}")
     settings = Settings(values=values, actors=actors, names=names, dyads=dyads, start=start, end=end, config=raw)
-    from .scenario import load_scenario
-
     settings.scenario = load_scenario(values["scenario"], settings)
     return settings
 
@@ -281,10 +240,10 @@ def _relations_flat(raw: dict, root: str, actors: list[str], where: str) -> dict
     for dyad, channels in node.items():
         parts = str(dyad).split("-")
         if len(parts) != 2 or parts[0] not in actors or parts[1] not in actors or parts[0] == parts[1]:
-            raise ConfigError(f"{where}: {root}.{_clean(dyad)}: not a pair of actors 'a-b'; actors: {', '.join(actors)}")
+            raise ConfigError(f"{where}: {root}.{clean(dyad)}: not a pair of actors 'a-b'; actors: {', '.join(actors)}")
         key = prm.dyad_key(parts[0], parts[1], actors)
         if not isinstance(channels, dict):
-            raise ConfigError(f"{where}: {root}.{_clean(dyad)} must map channels ({', '.join(prm.CHANNELS)}) to numbers")
+            raise ConfigError(f"{where}: {root}.{clean(dyad)} must map channels ({', '.join(prm.CHANNELS)}) to numbers")
         for channel, value in channels.items():
             path = f"{root}.{key}.{channel}"
             if path not in out or dyad != key:
@@ -292,14 +251,3 @@ def _relations_flat(raw: dict, root: str, actors: list[str], where: str) -> dict
     return out
 
 
-def _suggest(path: str, reg: dict[str, prm.Param]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(path, list(reg), n=3, cutoff=0.6)
-    if close:
-        return "did you mean " + " or ".join(close) + "? (geosim-params lists every key)"
-    parent = path.rsplit(".", 1)[0]
-    siblings = sorted(k.rsplit(".", 1)[1] for k in reg if "." in k and k.rsplit(".", 1)[0] == parent)
-    if siblings:
-        return f"allowed under {_clean(parent)}: {', '.join(siblings)}"
-    return "geosim-params lists every key"

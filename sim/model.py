@@ -5,8 +5,8 @@ One month (``step``) reads like the rule list of the model:
 1. apply the scenario's operations dated this month (shocks, parameter changes);
 2. the war of attrition sets the attacker's drone demand, its own production and hence its
    need for imported drones;
-3. every state assesses its threat and its needs (``StateAgent.assess``, done for all states
-   at once by :meth:`GeoModel.assess_states`);
+3. every state assesses its threat and its needs (:meth:`GeoModel.assess_states`, for all
+   states at once; a ``StateAgent`` is a view of its rows);
 4. exchange: each possible supplier decides, noisily, how willing it is to supply each good
    to each state; needs are shared among willing suppliers and the world market;
 5. the war's outcomes: drones imported, launched and stocked, troops deployed, territory;
@@ -36,8 +36,8 @@ import numpy as np
 
 from . import parameters as prm
 from .agents import StateAgent
-from .config import Settings
 from .scenario import Operation, realise
+from .settings import Settings
 from .streams import EVENT, PARAMETER, ReplicateStreams, name_key, seed_sequence
 
 G = len(prm.GOODS)
@@ -627,7 +627,7 @@ class GeoModel(mesa.Model):
             self.capacity = np.maximum(self.capacity, np.minimum(grown, p["war.drones.production_max"]))
 
     def assess_states(self) -> None:
-        """Every state's threat and needs at once: the rules of ``StateAgent.assess`` for all states.
+        """Every state's threat and needs, for all states and replicates at once.
 
         threat = insecurity + sum over hostile states of hostility x their capability share;
         needs  = baseline + insecurity x sensitivity (arms, cover) + sanctions x sensitivity

@@ -268,8 +268,7 @@ RUN = {
                                     "the numbers differ in the last digits (statistically the same)",
                                 kind="str", choices=("float32", "float64")),
     "ensemble.workers": P(1, "processes", 0, 256, f"{_A}: one process unless asked (a run may share the "
-                          "machine); on the project machine two took a third less time at 10,000 replicates in "
-                          "full mode (docs/ensembles.md)",
+                          "machine); more help from about 10,000 replicates on (benchmarks/ensemble.py measures it)",
                           "processes for the chunks: this one plus workers - 1 worker processes (loky); "
                           "0 = one per CPU core"),
     "ensemble.posterior": Param("", "file", source=f"{_A}: no posterior unless asked (geosim-calibrate writes one)",

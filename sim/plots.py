@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from .calendar import format_month, parse_month  # noqa: E402
-from .config import Settings  # noqa: E402
+from .calendar import format_month, parse_month
+from .settings import Settings
 
 COLORS = {"military": "#c0392b", "economic": "#2471a3", "diplomatic": "#229954", "composite": "#222222"}
 STYLE = {"military": "-", "economic": "-", "diplomatic": "-", "composite": "--"}
@@ -33,7 +30,7 @@ def overlap_style(k: int) -> dict:
     return {"ls": style, "lw": width, "zorder": 3 + k}
 
 
-def _band(ax, t, da: xr.DataArray, color, label, style="-", lw: float | None = None, zorder: float = 2):
+def band(ax, t, da: xr.DataArray, color, label, style="-", lw: float | None = None, zorder: float = 2):
     """Median line, and the 5–95% band when there are several replicates."""
     values = np.asarray(da.transpose("time", "replicate").values, dtype=float)
     ax.plot(t, np.median(values, axis=1), ls=style, color=color, lw=lw or (2 if style == "-" else 1.6), label=label,
@@ -122,15 +119,19 @@ def add_event_key(fig, events, fontsize: float = 8.5) -> float:
     return (text.count("\n") + 1) * fontsize * 1.45 / 72 / height_in + 0.012
 
 
-def _events(ax, settings: Settings, labels: bool = True):
+def draw_events(ax, settings: Settings, labels: bool = True):
     """Event lines of the run's scenario; with ``labels``, their numbers (see :func:`mark_events`)."""
     mark_events(ax, scenario_events(settings), numbers=labels)
 
 
-def _time_axis(ax):
+def time_axis(ax):
     ax.xaxis.set_major_locator(mdates.YearLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(True, axis="y", alpha=0.3)
+
+
+# the names sim.dashboard.figures imports
+_band, _events, _time_axis = band, draw_events, time_axis
 
 
 def _subtitle(ds: xr.Dataset, band: bool = True) -> str:
@@ -150,12 +151,12 @@ def dyad_panel(ax, ds: xr.Dataset, settings: Settings, dyad: str, event_labels: 
     ax.axhspan(-1, 0, color="#f5b7b1", alpha=0.18, lw=0)
     ax.axhline(0, color="#555555", lw=0.8)
     for c in ("military", "economic", "diplomatic", "composite"):
-        _band(ax, t, ds["strength"].sel(dyad=dyad, channel=c), COLORS[c], c, STYLE[c])
-    _events(ax, settings, labels=event_labels)
+        band(ax, t, ds["strength"].sel(dyad=dyad, channel=c), COLORS[c], c, STYLE[c])
+    draw_events(ax, settings, labels=event_labels)
     strength_axis(ax)
     ax.set_title(dyad, fontsize=11, fontweight="bold")
     ax.set_ylabel("strength\n(−1 hostile … +1 allied)", fontsize=8)
-    _time_axis(ax)
+    time_axis(ax)
     if legend:
         ax.legend(loc="lower left", fontsize=8, ncol=4, framealpha=0.9)
 
@@ -260,7 +261,7 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
                                              ("drones_produced", "built at home", "#2471a3"),
                                              ("drones_imported", "imported", "#e67e22")]):
         style = overlap_style(k)
-        _band(ax, t, ds[var].sel(actor=att), color, label, style["ls"], style["lw"], style["zorder"])
+        band(ax, t, ds[var].sel(actor=att), color, label, style["ls"], style["lw"], style["zorder"])
     ax.set_title(f"Attack drones used and supplied by {att}")
     ax.set_ylabel("drones per month")
     ax.legend(fontsize=8)
@@ -269,7 +270,7 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     for k, actor in enumerate(ds["actor"].values):
         troops = ds["troops_sent"].sel(actor=actor)
         if float(troops.max()) > 0:
-            _band(ax, t, troops, palette[k % len(palette)], f"from {actor}")
+            band(ax, t, troops, palette[k % len(palette)], f"from {actor}")
     ax.set_title(f"Foreign soldiers serving with {att}'s forces")
     ax.set_ylabel("soldiers")
     if ax.get_legend_handles_labels()[0]:
@@ -278,30 +279,60 @@ def war(ds: xr.Dataset, settings: Settings) -> plt.Figure:
     into = (ds["route_receiver"] == dfd) & (ds["route_good"] == "arms")
     for k, route in enumerate(ds["route"].values[into.values]):
         if float(ds["flow"].sel(route=route).max()) > 0.01:  # suppliers that (almost) never deliver stay off the chart
-            _band(ax, t, ds["flow"].sel(route=route), palette[k % len(palette)],
+            band(ax, t, ds["flow"].sel(route=route), palette[k % len(palette)],
                   f"from {ds['route_supplier'].sel(route=route).item()}")
     ax.set_title(f"Arms delivered to {dfd}")
     ax.set_ylabel("share of its full need")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax = axes[1, 1]
-    _band(ax, t, ds["territory"], "#7b241c", "territory")
+    band(ax, t, ds["territory"], "#7b241c", "territory")
     ax.set_title(f"Territory of {dfd} held by {att}")
     ax.set_ylabel("% of territory")
     ax.set_ylim(0, max(40.0, 1.2 * float(ds["territory"].max())))  # a whole-country scale, not a zoom
     for ax in axes.flat:
-        _events(ax, settings, labels=True)
-        _time_axis(ax)
+        draw_events(ax, settings, labels=True)
+        time_axis(ax)
     fig.suptitle(f"The war of attrition\n{_subtitle(ds)}", fontsize=13)
     fig.tight_layout(rect=(0, add_event_key(fig, scenario_events(settings)), 1, 1))
     return fig
 
 
 def alignment(ds: xr.Dataset, settings: Settings) -> plt.Figure:
-    """Predicted blocs and structural balance over time (drawn by sim.analysis.plots)."""
-    from .analysis.plots import alignment as draw
+    """Predicted blocs (share of replicates with the first state) and structural balance over time."""
+    actors = list(ds["actor"].values)
+    t = ds["time"].values
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.8), sharex=True, height_ratios=(1.1, 1.0))
+    together = 1.0 - ds["bloc"].mean("replicate").transpose("actor", "time").values  # 1 = with actor 0
+    edges = np.append(t, t[-1] + (t[-1] - t[-2] if len(t) > 1 else np.timedelta64(31, "D")))
+    mesh = top.pcolormesh(mdates.date2num(edges), np.arange(len(actors) + 1), together, cmap="RdBu",
+                          vmin=0.0, vmax=1.0, shading="flat")
+    top.set_yticks(np.arange(len(actors)) + 0.5, actors)
+    top.invert_yaxis()
+    top.set_title(f"Predicted blocs (landscape theory): share of replicates in {actors[0]}'s bloc", fontsize=11)
+    cbar = fig.colorbar(mesh, ax=top, pad=0.01, fraction=0.03)
+    cbar.set_label(f"with {actors[0]}", fontsize=8)
+    band(bottom, t, ds["balance"], "#6c3483", "balanced triads: median over replicates")
+    r = ds.sizes["replicate"]
+    if r > 1:
+        from matplotlib.patches import Patch
 
-    return draw(ds, settings)
+        handles, labels = bottom.get_legend_handles_labels()
+        handles.append(Patch(color="#6c3483", alpha=0.15, lw=0))
+        labels.append("5–95% of replicates (only where they differ)")
+        bottom.legend(handles, labels, loc="lower left", fontsize=8)
+    else:
+        bottom.legend(loc="lower left", fontsize=8)
+    bottom.set_ylim(-0.06, 1.1)
+    bottom.set_yticks(np.linspace(0, 1, 6))
+    bottom.set_ylabel("share of triads")
+    bottom.set_title("Structural balance: share of triads of states with a positive sign product", fontsize=11)
+    draw_events(bottom, settings, labels=True)
+    time_axis(bottom)
+    spread = "single run" if r == 1 else f"{r} replicates"
+    fig.suptitle(f"Alignment of the states\nscenario: {ds.attrs.get('scenario', '?')}  ·  {spread}", fontsize=12)
+    fig.tight_layout(rect=(0, add_event_key(fig, scenario_events(settings)), 1, 1))
+    return fig
 
 
 PLOTS = {"alliance_trajectories": trajectories, "alliance_focus": focus, "network": network, "war": war,
@@ -422,7 +453,7 @@ def _fan_panel(ax, ds: xr.Dataset, variable: str, color: str, lines: int, **sel)
     for r in range(min(lines, sample.shape[1])):
         ax.plot(t, sample[:, r], color=color, lw=0.5, alpha=0.6, label="single replicates" if r == 0 else None)
     ax.plot(t, q[:, 0], color=color, lw=2.0, label="median")
-    _time_axis(ax)
+    time_axis(ax)
 
 
 def _replicates_note(ds: xr.Dataset) -> str:
@@ -567,7 +598,7 @@ def crossing(datasets, level: float = 0.2, dyad: str | None = None, channel: str
                 color=SCENARIO_COLORS[k % len(SCENARIO_COLORS)], label=name, **overlap_style(k))
     events = _all_events(named.values())
     mark_events(ax, events)
-    _time_axis(ax)
+    time_axis(ax)
     ax.set_ylim(-0.05, 1.1)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel("month")
@@ -619,7 +650,7 @@ def comparison(datasets, reference: xr.Dataset, dyad: str | None = None,
             ax.plot(t, q[0], color=COLORS[channel], lw=2, label="median")
             ax.axhline(0, color="#555555", lw=0.6)
             mark_events(ax, _events_of(ds, events))
-            _time_axis(ax)
+            time_axis(ax)
             ax.set_title(f"{name}: {channel}", fontsize=9, loc="left")
             ax.set_ylabel("difference in strength" if col == 0 else "")
     for ax in axes[-1]:

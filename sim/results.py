@@ -21,7 +21,7 @@ import xarray as xr
 from xarray.indexes import PandasIndex
 
 from . import parameters as prm
-from .analysis.landscape import alignment_rows
+from .alignment import alignment_rows
 from .calendar import month_range
 from .errors import ConfigError
 from .model import TERMS, row_sum
@@ -324,14 +324,14 @@ replicate, and the Dataset that :func:`sim.run` returns always has them."""
 
 def reduce(ds: xr.Dataset, variables=None) -> xr.Dataset:
     """What ``output.results=summary`` keeps of full results: every replicate's scalar outcomes
-    (``outcome:<name>``, see :mod:`sim.analysis.outcomes`) and inputs (``param:*``, ``event_*``),
+    (``outcome:<name>``, see :mod:`sim.outcomes`) and inputs (``param:*``, ``event_*``),
     and per month the :data:`QUANTILES` over replicates of every trajectory variable (same
     names, a ``quantile`` dimension instead of ``replicate``). Enough for a sweep's table and
     comparison plots, the fan chart and :func:`sim.tidy`; a fraction of the size.
 
     With ``variables`` only those trajectories become quantiles; everything else, replicates
     included, stays as it is (what ``output.results=auto`` keeps of a single run: :data:`DETAIL`)."""
-    from .analysis import outcomes as oc
+    from . import outcomes as oc
 
     trajectories = [name for name in ds.data_vars if "replicate" in ds[name].dims and "time" in ds[name].dims
                     and (variables is None or name in variables)]

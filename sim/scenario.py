@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
@@ -50,9 +50,7 @@ import yaml
 from . import parameters as prm
 from .calendar import format_month, parse_month
 from .errors import ConfigError
-
-if TYPE_CHECKING:
-    from .config import Settings
+from .settings import EARLIEST, LATEST, Settings, clean, suggest
 
 NAMED_SHOCKS = ("assad_fall", "trump_talks", "snapback")
 GENERIC = ("set", "shift")
@@ -184,7 +182,7 @@ def event_doc(ev: Event) -> dict:
 
 def yaml_text(doc) -> str:
     """``doc`` as YAML text for embedding in results: safe types, keys in order, libyaml's
-    emitter when PyYAML has it (ten times faster than the pure-Python one)."""
+    emitter when PyYAML has it (compiled, faster than the pure-Python one)."""
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return yaml.dump(doc, Dumper=dumper, sort_keys=False, allow_unicode=True)
 
@@ -305,13 +303,7 @@ def _read_yaml(path: Path) -> dict:
         raise ConfigError(f"{where}: not a text file (not UTF-8); a scenario is a YAML text file") from None
     if "\x00" in text:
         raise ConfigError(f"{where}: not a text file (contains NUL bytes); a scenario is a YAML text file")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise ConfigError(f"{where}: invalid YAML{line}: {problem}") from None
+    doc = parse_yaml(text, where)
     if doc is None:
         raise ConfigError(f"{where}: the file is empty; a scenario needs at least 'events' or 'include'")
     if not isinstance(doc, dict):
@@ -334,9 +326,7 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
     eid = raw.get("id")
     if not isinstance(eid, str) or not eid.strip():
         raise ConfigError(f"{loc}: id must be a non-empty text")
-    from .config import _clean
-
-    loc = f"{where}: events[{i}] ({_clean(eid)})"
+    loc = f"{where}: events[{i}] ({clean(eid)})"
     if ("date" in raw) == ("date_window" in raw):
         raise ConfigError(f"{loc}: give either date (YYYY-MM) or date_window ([YYYY-MM, YYYY-MM])")
     window = None
@@ -392,13 +382,40 @@ def _event(raw: Any, i: int, where: str, settings: Settings) -> Event:
                  probability=probability, strength_range=strength_range)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, with a date that does not exist (``2024-02-30``) a parse error at its
+    line rather than a Python exception from the date constructor."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a date ({exc})",
+                                                    node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """The document in ``text`` (safe YAML); anything malformed is a one-line ConfigError naming
+    ``where`` and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ConfigError(f"{where}: invalid YAML{line}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: invalid YAML: nested too deeply") from None
+
+
 def _month(value: Any, loc: str, settings: Settings) -> int:
     try:
         month = parse_month(value)
     except ValueError as exc:
         raise ConfigError(f"{loc}: {exc}") from None
-    from .config import EARLIEST, LATEST
-
     if not EARLIEST <= month <= LATEST:
         raise ConfigError(f"{loc}: {format_month(month)} is implausible; allowed: "
                           f"{format_month(EARLIEST)}..{format_month(LATEST)}")
@@ -443,9 +460,7 @@ def _changeable(path: Any, loc: str, settings: Settings) -> None:
     if isinstance(path, str):
         path = _canonical_policy(path, settings)
     if not isinstance(path, str) or path not in reg:
-        from .config import _suggest
-
-        raise ConfigError(f"{loc}: parameter {path!r} does not exist; {_suggest(str(path), reg)}")
+        raise ConfigError(f"{loc}: parameter {path!r} does not exist; {suggest(str(path), reg)}")
     if not _can_change(path, reg[path]):
         raise ConfigError(f"{loc}: parameter {path} cannot change during a run; events may change numeric "
                           "parameters under actors (insecurity, sanctions, cinc, prestige, troop_aversion, needs, offers), policy, dynamics, "

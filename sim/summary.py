@@ -7,7 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from .calendar import format_month, parse_month
-from .config import Settings
+from .settings import Settings
 
 
 def _months(ds: xr.Dataset, settings: Settings) -> list[tuple[str, str]]:

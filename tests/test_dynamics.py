@@ -108,8 +108,7 @@ def test_troop_aversion_is_a_cost_on_troop_routes_only():
 def test_willingness_allocation_by_hand():
     s, m = model()
     m.war_demand()
-    for state in m.states:
-        state.assess()
+    m.assess_states()
     m.exchange()
     ru, ir = m.actor_keys.index("russia"), m.actor_keys.index("iran")
     payoff = m.payoff()[..., 0].sum(axis=1)  # each route's net payoff (its terms are checked above)
@@ -209,8 +208,7 @@ def test_threat_by_hand():
     m2.step()
     m2.war_demand()
     m2._perception_inputs()
-    for state in m2.states:
-        state.assess()
+    m2.assess_states()
     assert m2.threat[0, ir] == pytest.approx(min(1.0, s["actors.iran.insecurity"] + hostile))
 
 

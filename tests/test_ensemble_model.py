@@ -11,7 +11,9 @@ from sim.parameters import GOODS
 
 
 @pytest.mark.parametrize("scenario", ["baseline", "combined"])
-def test_assessing_all_states_at_once_equals_each_agent_assessing(scenario):
+def test_needs_by_hand_state_by_state(scenario):
+    """docs/model.md 7.4 for each state and replicate from the agents' views, against the
+    model's rule for all states at once."""
     s = validate(compose([f"scenario={scenario}"]))
     m = GeoModel(s, 30, rng=3)
     for _ in range(40):
@@ -19,11 +21,18 @@ def test_assessing_all_states_at_once_equals_each_agent_assessing(scenario):
     m.war_demand()
     m._perception_inputs()
     m.assess_states()
-    threat, needs = m.threat.copy(), m.needs.copy()
+    attacker = s["war.attacker"]
     for state in m.states:
-        state.assess()
-    np.testing.assert_allclose(m.threat, threat, rtol=0, atol=1e-15)
-    np.testing.assert_array_equal(m.needs, needs)
+        need = (state.needs_base + state.insecurity[:, None] * m.insecurity_sensitivity
+                + state.sanctions[:, None] * m.sanctions_sensitivity)
+        if state.key == attacker:
+            need[:, GOODS.index("troops")] = state.needs_base[:, GOODS.index("troops")] * m.war_intensity
+            need[:, GOODS.index("drones")] = m.drone_import_need
+        if state.key == s["war.defender"]:
+            need[:, GOODS.index("arms")] *= m.war_intensity
+        np.testing.assert_allclose(state.needs, np.clip(need, 0.0, 1.0), rtol=0, atol=1e-15)
+        assert state.needs.base is not None  # a view of the model's array, not a copy
+    np.testing.assert_array_equal(np.stack([st.needs for st in m.states], axis=1), m.needs)
 
 
 def test_noise_of_a_month_is_drawn_once_and_shared_by_the_rules():

@@ -143,8 +143,7 @@ def test_old_netcdf3_results_still_load(tmp_path):
 
 
 def test_reduced_results_keep_outcomes_quantiles_and_draw_a_fan(tmp_path):
-    from sim import plots
-    from sim.analysis import outcomes
+    from sim import outcomes, plots
 
     ds = sim.simulate("assad_fall", SMALL)
     kept = sim.load(results.save(results.reduce(ds), tmp_path / "r.nc"))

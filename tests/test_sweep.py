@@ -130,6 +130,9 @@ def test_presets_compose():
     """The presets are multiruns by themselves (`geosim experiment=...`) and hold only what differs."""
     from hydra import compose, initialize_config_module
 
+    from sim.config import register
+
+    register()  # the node 'base' that conf/config.yaml builds on (sim.config.compose does this itself)
     with initialize_config_module(version_base="1.3", config_module="sim.conf"):
         cfg = compose(config_name="config", overrides=["experiment=compare_scenarios"], return_hydra_config=True)
         grid = compose(config_name="config", overrides=["experiment=incentive_grid"], return_hydra_config=True)

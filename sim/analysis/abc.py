@@ -43,11 +43,11 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from .. import parameters as prm
 from ..calendar import format_month, parse_month
-from ..errors import ConfigError
+from ..errors import ConfigError, require
+from ..scenario import parse_yaml
 from . import observe
 
 log = logging.getLogger("geosim.calibrate")
@@ -75,9 +75,10 @@ def load_plan(path: str | Path | None = None, actors: list[str] | None = None) -
     """Read the calibration plan; every listed parameter must have a continuous registry distribution."""
     path = Path(path) if path else plan_file()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the calibration plan ({type(exc).__name__})") from None
+    doc = parse_yaml(text, str(path)) or {}
     if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), list) or not doc["parameters"]:
         raise ConfigError(f"{path}: parameters: allowed: a non-empty list of parameter paths")
     params = tuple(str(p) for p in doc["parameters"])
@@ -540,9 +541,6 @@ def ensembles(overrides, observations, posterior_file, replicates: int, seed: in
 
 def plot_posterior(posterior_file: Path, path: Path, actors=None, seed: int = 0) -> Path:
     """Marginals of the calibrated parameters (weighted histograms), the prior behind."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from .. import posterior as post
@@ -640,6 +638,9 @@ def outputs_dir(kind: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     args = _parser("geosim-calibrate", "Bayesian calibration (ABC-SMC) against observation files").parse_args(argv)
     try:
         _main(args)
@@ -649,6 +650,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(args) -> None:
+    require("pyabc", "analysis", "geosim-calibrate")
     cutoff, overrides, observations, plan = setup(args)
     rows = known(observations, cutoff)
     key = cache_key(rows, cutoff, overrides, plan, args.seed)

@@ -25,7 +25,7 @@ from pathlib import Path
 import xarray as xr
 import yaml
 
-from . import outcomes as oc
+from .. import outcomes as oc
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ EMA Workbench 3 drives any module-level function that takes keyword parameters a
 arguments are parameter paths of the registry (``war.drones.demand_max``; any parameter,
 shock magnitudes included, since they are applied as configuration overrides and validated) and
 the constants ``scenario``, ``replicates``, ``seed`` and ``overrides`` (extra Hydra overrides,
-space-separated). It returns every scalar outcome of :mod:`sim.analysis.outcomes` (median over
+space-separated). It returns every scalar outcome of :mod:`sim.outcomes` (median over
 the replicates, or the share for 0/1 outcomes) and the focus dyad's median composite strength
 over time as ``<focus>_composite_series``.
 
@@ -33,7 +33,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 
 DISCOVERY: dict[str, tuple[float, float]] = {
     "shocks.assad_fall.insecurity": (0.0, 0.8),
@@ -60,9 +60,9 @@ def geosim_model(scenario: str = "baseline", replicates: int = 5, seed: int = 0,
 
     Raises ConfigError for an unknown parameter or a value outside its declared range.
     """
+    from .. import outcomes as oc
     from ..config import validate
     from ..run import run
-    from . import outcomes as oc
 
     cfg = copy.deepcopy(_base_config(scenario, int(replicates), int(seed), overrides))
     for path, value in params.items():
@@ -117,6 +117,7 @@ def ema_model(uncertainties: dict[str, tuple[float, float]] | None = None, outco
     outcomes : scalar outcome names (default: the focus dyad's composite, military, economic)
     """
     with _quiet():
+        require("ema_workbench", "analysis", "scenario discovery")
         from ema_workbench import Constant, Model, RealParameter, ScalarOutcome
 
     uncertainties = DISCOVERY if uncertainties is None else uncertainties

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import format_month
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 from . import abc, observe, scores
 
 DEFAULT_SCENARIO = "combined"
@@ -190,6 +190,9 @@ def forecast_figure(quantity: str, rows: list[observe.Observation], ds_post, ds_
 
 
 def main(argv: list[str] | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     args = abc._parser("geosim-hindcast", "Calibrate at a cutoff, forecast what was published after it, "
                                           "score the forecast with proper scoring rules").parse_args(argv)
     try:
@@ -243,6 +246,8 @@ def hindcast(cutoff: str, observations: list[str] | None = None, overrides: list
 
 
 def _hindcast(args, calibrations=None, quiet: bool = False) -> Hindcast:
+    require("pyabc", "analysis", "geosim-hindcast")
+    require("scoringrules", "analysis", "geosim-hindcast")
     cutoff, overrides, observations, plan = abc.setup(args, default_scenario=DEFAULT_SCENARIO)
     known = abc.known(observations, cutoff)
     scored = [o for o in observations if o.published > cutoff]

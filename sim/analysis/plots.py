@@ -5,55 +5,14 @@ Each function returns a matplotlib Figure; the callers save it.
 
 from __future__ import annotations
 
-import matplotlib
+import textwrap
 
-matplotlib.use("Agg")
-import textwrap  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from ..plots import _band, _events, _time_axis, add_event_key, scenario_events  # noqa: E402
-
-
-def alignment(ds: xr.Dataset, settings) -> plt.Figure:
-    """Predicted blocs (share of replicates with the first state) and structural balance over time."""
-    actors = list(ds["actor"].values)
-    t = ds["time"].values
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.8), sharex=True, height_ratios=(1.1, 1.0))
-    together = 1.0 - ds["bloc"].mean("replicate").transpose("actor", "time").values  # 1 = with actor 0
-    edges = np.append(t, t[-1] + (t[-1] - t[-2] if len(t) > 1 else np.timedelta64(31, "D")))
-    mesh = top.pcolormesh(mdates.date2num(edges), np.arange(len(actors) + 1), together, cmap="RdBu",
-                          vmin=0.0, vmax=1.0, shading="flat")
-    top.set_yticks(np.arange(len(actors)) + 0.5, actors)
-    top.invert_yaxis()
-    top.set_title(f"Predicted blocs (landscape theory): share of replicates in {actors[0]}'s bloc", fontsize=11)
-    cbar = fig.colorbar(mesh, ax=top, pad=0.01, fraction=0.03)
-    cbar.set_label(f"with {actors[0]}", fontsize=8)
-    _band(bottom, t, ds["balance"], "#6c3483", "balanced triads: median over replicates")
-    r = ds.sizes["replicate"]
-    if r > 1:
-        from matplotlib.patches import Patch
-
-        handles, labels = bottom.get_legend_handles_labels()
-        handles.append(Patch(color="#6c3483", alpha=0.15, lw=0))
-        labels.append("5–95% of replicates (only where they differ)")
-        bottom.legend(handles, labels, loc="lower left", fontsize=8)
-    else:
-        bottom.legend(loc="lower left", fontsize=8)
-    bottom.set_ylim(-0.06, 1.1)
-    bottom.set_yticks(np.linspace(0, 1, 6))
-    bottom.set_ylabel("share of triads")
-    bottom.set_title("Structural balance: share of triads of states with a positive sign product", fontsize=11)
-    _events(bottom, settings, labels=True)
-    _time_axis(bottom)
-    spread = "single run" if r == 1 else f"{r} replicates"
-    fig.suptitle(f"Alignment of the states\nscenario: {ds.attrs.get('scenario', '?')}  ·  {spread}", fontsize=12)
-    fig.tight_layout(rect=(0, add_event_key(fig, scenario_events(settings)), 1, 1))
-    return fig
+from ..plots import OVERLAP, alignment, time_axis  # noqa: F401  (alignment: the run's figure, drawn by sim.plots)
 
 
 def sweep_outcomes(table: pd.DataFrame, outcomes: list[str], group_cols: list[str],
@@ -100,7 +59,7 @@ def sweep_trajectories(curves: dict[str, xr.DataArray], title: str, ylabel: str)
     ax.axhline(0, color="#555555", lw=0.8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=11)
-    _time_axis(ax)
+    time_axis(ax)
     bottom = (0.2 * rows + 0.5) / height
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, handlelength=3.5,
                frameon=False, title="thin lines: single jobs; equal curves: each later line is thinner, drawn on "
@@ -112,8 +71,6 @@ def sweep_trajectories(curves: dict[str, xr.DataArray], title: str, ylabel: str)
 def group_style(k: int, n: int) -> tuple[str, dict]:
     """Colour and line of group ``k`` of ``n``: distinct colours up to 20 groups (tab10, then
     tab20), then line styles; later groups are thinner and on top, so equal curves stay visible."""
-    from ..plots import OVERLAP
-
     palette = list(plt.get_cmap("tab10" if n <= 10 else "tab20").colors)
     color = palette[k % len(palette)]
     style, width = OVERLAP[(k // len(palette)) % len(OVERLAP)] if n > len(palette) else ("-", 2.6 - 1.4 * k / max(1, n))

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import require
+
 
 def crps(observed: float, ensemble: np.ndarray) -> float:
     """CRPS of the ensemble's empirical distribution (scoringrules)."""
-    import scoringrules as sr
+    sr = require("scoringrules", "analysis", "the CRPS")
 
     x = np.asarray(ensemble, dtype=float)
     x = x[np.isfinite(x)]

@@ -55,7 +55,7 @@ import pandas as pd
 import yaml
 
 from .. import parameters as prm
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 
 GROUPS = ("dynamics.", "exchange.", "war.")
 EXCLUDED_PREFIXES = ("dynamics.composite.",)
@@ -105,9 +105,9 @@ def parse_params(specs: list[str], actors: list[str], spread: float) -> dict[str
         path = path.strip()
         p = reg.get(path)
         if p is None:
-            from ..config import _suggest
+            from ..settings import suggest
 
-            raise ConfigError(f"--param {spec}: unknown parameter '{path}'; {_suggest(path, reg)}")
+            raise ConfigError(f"--param {spec}: unknown parameter '{path}'; {suggest(path, reg)}")
         if p.kind != "float" or not path.startswith(_PER_REPLICATE):
             raise ConfigError(f"--param {spec}: {path} cannot vary between replicates; allowed: numeric parameters "
                               "under dynamics, exchange, war, anchors, actors and policy")
@@ -155,6 +155,7 @@ def sobol_indices(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=No
 
     ``evaluate(X)`` gets the rows of one run (shape (n, D)) and returns ``{outcome: (n,) array}``.
     """
+    require("SALib", "analysis", "Sobol sensitivity analysis")
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
@@ -222,6 +223,7 @@ def noise_share(evaluate: Evaluate, prob: dict, n: int, variance: dict[str, floa
 def morris_effects(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=None, num_levels: int = 4,
                    conf_level: float = 0.95, num_resamples: int = 200) -> pd.DataFrame:
     """Morris elementary effects (mu, mu*, its confidence interval, sigma) from ``n`` trajectories."""
+    require("SALib", "analysis", "Morris sensitivity analysis")
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
@@ -258,8 +260,8 @@ class ModelEvaluator:
         return self._settings[replicates]
 
     def __call__(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        from .. import outcomes as oc
         from ..run import run
-        from . import outcomes as oc
 
         settings = self.settings(X.shape[0])
         ds = run(settings, param_values={name: X[:, i] for i, name in enumerate(self.names)})
@@ -292,9 +294,9 @@ def _single_threaded() -> None:
 
 def default_outcomes(overrides: list[str]) -> tuple[list[str], list[str], list[str]]:
     """(actors, the default outcomes, every available outcome) for the configuration."""
+    from .. import outcomes as oc
     from ..config import compose, validate
     from ..run import run
-    from . import outcomes as oc
 
     settings = validate(compose([*overrides, "ensemble.replicates=1"]))
     ds = run(settings)
@@ -356,6 +358,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     args = _parser().parse_intermixed_args(argv)
     try:
         _main(args)

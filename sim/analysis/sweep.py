@@ -9,7 +9,7 @@ sweep folder:
   (``complete``, ``incomplete`` = folder without results, ``not started``, ``no results kept``
   = finished with ``output.results=none``), folder, its
   overrides (one column per overridden key) and its scalar outcomes (medians over replicates,
-  see :mod:`sim.analysis.outcomes`) and the calibration ``loss``; ``sweep_results_columns.csv``
+  see :mod:`sim.outcomes`) and the calibration ``loss``; ``sweep_results_columns.csv``
   says what each of those columns means, with its unit;
 - ``comparison_outcomes.png`` (outcomes by job and group), ``comparison_trajectories.png``
   (the focus dyad's composite strength over time) and, for a grid of two numeric parameters,
@@ -208,8 +208,9 @@ def _write_atomic(path: Path, write) -> Path:
 
 def aggregate(sweep_dir: str | Path, plots: bool = True) -> Aggregate:
     """Build the sweep table (and plots) from the job folders. Raises ConfigError for a bad folder."""
+    from .. import outcomes
     from ..results import load, median
-    from . import calibrate, outcomes
+    from . import calibrate
 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.exists():
@@ -373,6 +374,9 @@ class AggregateCallback(_Callback):
 
 def main(argv: list[str] | None = None) -> None:
     """``geosim-aggregate <sweep dir>``: table and plots from whatever finished; lists missing jobs."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
     parser = argparse.ArgumentParser(
         prog="geosim-aggregate",
         description="Aggregate a geosim sweep folder (geosim -m ...) into sweep_results.parquet/.csv and "

@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from .. import parameters as prm
+from . import parameters as prm
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def compute(ds: xr.Dataset) -> dict[str, Outcome]:
                                np.asarray(ds[v].values, dtype=float).reshape(-1), ds[v].attrs.get("summary", "median"))
                 for v in stored}
     if not available(ds):
-        from ..errors import ConfigError
+        from .errors import ConfigError
 
         raise ConfigError("outcomes: these results keep no per-replicate trajectories (ensemble.mode=summary); "
                           "run with ensemble.mode=full for scalar outcomes")
