@@ -1,22 +1,7 @@
-"""Axelrod–Bennett landscape theory of aggregation, and its use on simulated relations.
+"""Axelrod–Bennett landscape theory on files of sizes and propensities (``geosim-landscape``).
 
-Axelrod & Bennett (1993), "A landscape theory of aggregation", BJPS 23:211–233. Actors of
-size ``s_i`` with pairwise propensities ``p_ij`` split into two blocs; ``d_ij = 1`` when ``i``
-and ``j`` are in different blocs. With the affinity ``a_ij = p_ij - neutral`` (positive =
-affinity, negative = antagonism) the frustration of actor ``i`` is
-``F_i = sum_{j != i} s_j a_ij d_ij`` and the energy of a configuration is
-``E = sum_i s_i F_i`` (every unordered pair counted from both sides). Predicted alignments are
-the local minima of ``E`` (no single actor lowers ``E`` by switching blocs); the global minimum
-is the prediction. Configurations are enumerated exhaustively (2^n, so n is limited to
-:data:`MAX_ACTORS`).
-
-Applied to the simulation (:func:`alignment`), each month and replicate: sizes are the states'
-capability shares (``actors.<a>.cinc`` as the model holds them that month) and the affinity of
-a pair is its composite alliance strength (−1…1; the 1–5 propensity scale with 3 neutral maps
-to it as ``p = 3 + 2 x composite``, a scaling that leaves every minimum unchanged). The
-predicted blocs are the global minimum; the structural-balance index is the share of triads of
-states whose three composite relations multiply to a positive sign (Heider/Cartwright–Harary:
-a friend of a friend is a friend, an enemy of an enemy is a friend).
+The theory itself, and its use on simulated relations, lives in :mod:`sim.alignment`; this
+module re-exports its public names.
 
 ``geosim-landscape --actors A.csv --propensity P.csv`` reads the format of
 ``shared/data/landscape_syria_2016`` and prints the local minima, lowest energy first.
