@@ -324,7 +324,8 @@ def _executor(settings: Settings, workers: int):
         if address or scheduler_file:
             client = Client(address or None, scheduler_file=scheduler_file or None, timeout=settings["ensemble.dask.timeout"])
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0")
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
