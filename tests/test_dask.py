@@ -81,3 +81,10 @@ def test_an_unreachable_scheduler_is_a_one_line_error():
     with pytest.raises(ConfigError, match=r"ensemble.dask.address = tcp://127.0.0.1:9: cannot connect") as err:
         sim.run(s)
     assert "\n" not in str(err.value)
+
+
+def test_the_slurm_preset_points_the_dask_executor_at_a_scheduler_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("GEOSIM_SCHEDULER_FILE", str(tmp_path / "scheduler.json"))
+    s = validate(compose(["+executor=slurm"]))
+    assert s["ensemble.executor"] == "dask"
+    assert s["ensemble.dask.scheduler_file"] == str(tmp_path / "scheduler.json")
