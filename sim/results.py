@@ -134,7 +134,7 @@ class Recorder:
                              for sup in range(model.A)]
         self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
         # elements that can be non-zero; the others are never written (they start at zero, and
-        # in shared memory their pages are never even allocated)
+        # in an anonymous mapping (zeros) their pages are never even allocated)
         self.sparse = {name: np.nonzero(mask) for name, mask in written(model).items()
                        if name in ("dependence", "needs", "demand", "payoff")}
 
