@@ -5,7 +5,7 @@
 Prints a table, then as its last line one JSON object (seconds, MiB, ratios):
 
 - ``t_10k``: 10,000 replicates over the default horizon, full trajectories kept (``sim.run``
-  in full mode; median of several runs after a warm-up that starts the worker processes).
+  in full mode; median of several runs after a warm-up; each run starts and stops its own workers).
   It is measured in one process (the default configuration) and with ``--workers``
   processes; the JSON gives the faster of the two medians, the table both;
 - ``ratio_vs_per_run``: per-replicate cost of 200 separate one-replicate Mesa models (each
@@ -16,6 +16,11 @@ Prints a table, then as its last line one JSON object (seconds, MiB, ratios):
 - ``t_1m``, ``rss_1m``: 1,000,000 replicates in summary mode (run in a fresh subprocess):
   wall time and peak resident memory, summed over that process and its worker processes;
 - ``scaling``: wall time in summary mode at 1k, 10k and 100k replicates.
+
+``--against DIR`` instead measures this code and an older checkout in DIR side by side, in
+fresh processes taken in turn (old, new, old, new, ...), and prints the medians: ``t_10k`` (full,
+one process), summary mode at ``--replicates`` (default 100,000) with ``--workers`` processes,
+and the same on a ``--workers``-process Dask ``LocalCluster`` (this code only).
 
 Timings on a shared machine are noisy: each figure is the median of several runs (``--quick``
 runs fewer and skips the million).
@@ -41,7 +46,7 @@ from sim.config import compose, validate  # noqa: E402
 from sim.model import GeoModel  # noqa: E402
 from sim.run import run  # noqa: E402
 
-TARGETS = {"t_10k": 1.0, "ratio_vs_per_run": 100.0, "t_1m": 120.0, "rss_1m": 2048.0}
+TARGETS = {"ratio_vs_per_run": 100.0, "t_1m": 60.0, "rss_1m": 2048.0}  # t_10k: relative to before (--against)
 
 
 def settings(*overrides: str):
@@ -123,6 +128,58 @@ print(json.dumps({{"seconds": seconds, "rss": peak_rss_mib(os.getpid())}}))
     return result["seconds"], result["rss"]
 
 
+def one_run(root: str, overrides: list[str], repeats: int = 1) -> float:
+    """Median seconds of ``repeats`` runs (after a warm-up) of the code in ``root``, in a fresh process."""
+    code = f"""
+import sys, time, statistics
+sys.path.insert(0, {root!r})
+def main():
+    import sim
+    assert sim.__file__.startswith({root!r}), sim.__file__
+    from sim.config import compose, validate
+    from sim.run import run
+    s = validate(compose({overrides!r}))
+    run(s)
+    times = []
+    for _ in range({repeats}):
+        start = time.perf_counter(); run(s); times.append(time.perf_counter() - start)
+    print(statistics.median(times))
+if __name__ == "__main__":
+    main()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(old: str, workers: int, replicates: int, rounds: int) -> None:
+    new = str(ROOT)
+    cases = {"t_10k (full, 1 process)": (["ensemble.replicates=10000"], (old, new)),
+             f"summary {replicates:,}, {workers} processes": (
+                 [f"ensemble.replicates={replicates}", "ensemble.mode=summary", f"ensemble.workers={workers}"],
+                 (old, new)),
+             f"summary {replicates:,}, Dask LocalCluster of {workers}": (
+                 [f"ensemble.replicates={replicates}", "ensemble.mode=summary", f"ensemble.workers={workers}",
+                  "ensemble.executor=dask"], (new,))}
+    times: dict[tuple[str, str], list[float]] = {}
+    for k in range(rounds):
+        for name, (overrides, roots) in cases.items():
+            for root in roots:
+                t = one_run(root, overrides, repeats=2 if "t_10k" in name else 1)
+                times.setdefault((name, root), []).append(t)
+                print(f"  round {k + 1}: {name}, {'old' if root == old else 'new'}: {t:.2f} s", file=sys.stderr, flush=True)
+    result = {}
+    for name, (_, roots) in cases.items():
+        medians = {("old" if r == old else "new"): statistics.median(times[(name, r)]) for r in roots}
+        result[name] = {k: round(v, 2) for k, v in medians.items()}
+        if "old" in medians:
+            result[name]["new/old"] = round(medians["new"] / medians["old"], 3)
+    local = result[f"summary {replicates:,}, {workers} processes"]["new"]
+    dask = result[f"summary {replicates:,}, Dask LocalCluster of {workers}"]["new"]
+    result["dask overhead vs local"] = round(dask / local - 1, 3)
+    print(f"old: {old}; {rounds} rounds; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print(json.dumps(result))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no million")
@@ -130,7 +187,13 @@ def main() -> None:
                                                                  "this machine's cores)")
     parser.add_argument("--precision", default=settings()["ensemble.precision"], choices=("float32", "float64"),
                         help="arithmetic (default: the configuration's default)")
+    parser.add_argument("--against", metavar="DIR", help="older checkout to measure side by side with this code")
+    parser.add_argument("--replicates", type=int, default=100_000, help="summary-mode size for --against")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations for --against")
     args = parser.parse_args()
+    if args.against:
+        side_by_side(str(Path(args.against).resolve()), args.workers, args.replicates, args.rounds)
+        return
     repeats = 2 if args.quick else 5
     w, prec = args.workers, args.precision
     rows = []
@@ -149,7 +212,7 @@ def main() -> None:
         run(s10k)  # warm-up: starts the worker processes, touches the memory once
         t_full[workers] = statistics.median(timed(lambda s10k=s10k: run(s10k), repeats))
         row("t_10k" if workers == 1 else f"t_10k ({workers} processes)", f"full, {workers} process"
-            f"{'es' if workers > 1 else ''}, {prec}", t_full[workers], "s", TARGETS["t_10k"])
+            f"{'es' if workers > 1 else ''}, {prec}", t_full[workers], "s")
     t_10k = min(t_full.values())
 
     # separate one-replicate models vs one batched model

@@ -1,17 +1,19 @@
-"""Ensembles at scale: replicates in chunks, on worker processes, kept in full or summarised.
+"""Ensembles at scale: replicates in chunks, in this process, on worker processes or on Dask.
 
 :func:`sim.run` hands every run to :func:`run_ensemble`. The replicates ``0 .. N-1`` are cut
 into chunks of ``ensemble.chunk`` replicates (rounded up to whole blocks of ``ensemble.block``);
-each chunk is one :class:`~sim.model.GeoModel` holding its replicates in lockstep. Chunks run
-in this process, or with ``ensemble.workers`` = N in this process and N − 1 worker processes
-(loky), whichever is free taking the next chunk (then chunks are cut so that each process gets
-at least two). Because every random number is tied to its replicate (:mod:`sim.streams`)
-and results are merged in chunk order, the results are bit-identical whatever the chunk size
+each chunk is one :class:`~sim.model.GeoModel` holding its replicates in lockstep. With
+``ensemble.workers=1`` the chunks run in this process. Otherwise they are tasks of a
+``concurrent.futures`` executor made for the run and shut down when it returns: a
+``ProcessPoolExecutor`` (``ensemble.executor=local``) or a Dask cluster
+(``ensemble.executor=dask``). A task returns its chunk's results as ordinary arrays (pickled
+back by the executor), so nothing is shared between processes and nothing outlives the run.
+Because every random number is tied to its replicate (:mod:`sim.streams`) and results are
+merged in chunk order, the results are bit-identical whatever the chunk size, the executor
 and the number of workers, and equal to one model holding all replicates.
 
-``ensemble.mode=full`` keeps every trajectory (this process writes its chunks straight into the
-result arrays; a worker writes each chunk into one of its two buffers in shared memory, which
-this process copies into place while the worker runs its next chunk in the other).
+``ensemble.mode=full`` keeps every trajectory (a chunk run here writes straight into the
+result arrays; a worker's chunk is copied into place when it comes back).
 ``ensemble.mode=summary`` keeps, per month and element of the variables in
 ``ensemble.summary_variables``: a histogram, the mean and standard deviation, the minimum and
 maximum, and the quantiles read off the histogram; plus the full trajectories of the first
@@ -28,9 +30,7 @@ therefore bit-identical across chunk sizes and worker counts too.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,108 +150,41 @@ class ChunkResult:
     sampled: dict[str, np.ndarray]
     events: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     summary: dict | None = None
+    data: dict[str, np.ndarray] | None = None  # full mode on a worker: the written elements, (time, k, count)
 
 
-@dataclass(frozen=True)
-class SharedBuffer:
-    """A file in shared memory through which a worker hands back a full-mode chunk: each
-    variable's (time, ..., count) float32 array starts at ``offsets[name]`` bytes."""
-    path: str
-    offsets: dict[str, int]
-
-    def views(self, months: int, sizes: dict[str, tuple[int, ...]], count: int):
-        """Map the file (all its pages at once: a page fault per 4 KB costs more) and view each
-        variable; returns (mapping, views). The chunk unmaps it when done, so that the worker's
-        resident size does not grow by the buffers (loky would take that for a leak)."""
-        length = max(self.offsets[name] + months * int(np.prod(shape)) * count * 4 for name, shape in sizes.items())
-        with open(self.path, "r+b") as file:
-            mapping = _map(file, length, populate=True)
-        return mapping, _chunk_views(mapping, self.offsets, months, sizes, count)
-
-
-def _chunk_views(mapping, offsets: dict[str, int], months: int, sizes: dict[str, tuple[int, ...]],
-                 count: int) -> dict[str, np.ndarray]:
-    """Each variable's (time, ..., count) float32 array in a buffer, starting at ``offsets[name]``."""
-    return {name: np.frombuffer(mapping, np.float32, months * int(np.prod(shape)) * count,
-                                offsets[name]).reshape(months, *shape, count)
-            for name, shape in sizes.items()}
-
-
-def _release_memory(model: GeoModel) -> None:
-    """Free the chunk's model now and give the memory back to the OS.
-
-    A Mesa model and its agents refer to each other, so the arrays would wait for the cyclic
-    garbage collector (a full collection costs tens of milliseconds per chunk) and a worker's
-    resident size would grow by a chunk's worth until loky takes it for a leak and restarts the
-    worker. Emptying the model breaks the cycles; the chunk must not use the model afterwards.
-    """
-    model.remove_all_agents()
-    model.__dict__.clear()  # the arrays go now (Mesa's scheduled step refers back to the model too)
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
-def _glibc():
-    """The C library if it is glibc (malloc_trim, mallopt), else None."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except (OSError, AttributeError):
-        return None
-
-
-_MALLOC_TUNED = False
-
-
-def _keep_freed_memory() -> None:
-    """Let this process keep freed memory for reuse (glibc; once per process).
-
-    Each month allocates and frees temporaries of about a megabyte. By default glibc hands
-    such memory back to the OS as soon as a few megabytes are free, and the next month takes
-    new pages, each with a page fault (several microseconds on a virtual machine); raising the
-    trim threshold to 256 MiB keeps them. ``_release_memory`` still returns everything after
-    each chunk.
-    """
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    libc = _glibc()
-    if libc is not None:
-        libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD: blocks below 32 MiB come from the heap
-        libc.mallopt(-1, 256 * 2**20)  # M_TRIM_THRESHOLD
-
-
-def _model(settings: Settings, first: int, count: int, param_values: dict) -> GeoModel:
-    _keep_freed_memory()
+def model_for(settings: Settings, first: int, count: int, param_values: dict) -> GeoModel:
+    """The model of replicates ``first .. first+count-1``, seeded as every run seeds them (one
+    model holding all replicates gives the numbers of any chunked run)."""
     return GeoModel(settings, count, rng=_seed(settings), first=first, param_values=param_values)
+
+
+def _rows(model: GeoModel) -> dict[str, tuple]:
+    """Per variable, the index of the elements that chunks write (all of them: ``()``)."""
+    return {name: () if mask.all() else np.nonzero(mask) for name, mask in written(model).items()}
 
 
 def _events(model: GeoModel, rows=slice(None)) -> dict:
     return {k: (d.month[rows], d.happens[rows], d.strength[rows]) for k, d in model.event_draws.items()}
 
 
-def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, out) -> ChunkResult:
-    """Run one chunk and write its trajectories into ``out``: the ensemble's arrays (this
-    process) or a :class:`SharedBuffer` (a worker), shaped (time, ..., count) there."""
-    model = _model(settings, first, count, param_values)
-    mapping = None
-    if isinstance(out, SharedBuffer):
-        mapping, views = out.views(settings.months, shapes(model), count)
+def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, out=None) -> ChunkResult:
+    """Run one chunk and write its trajectories into ``out``, the ensemble's arrays shaped
+    (time, ..., replicates), when it runs in this process; on a worker (``out`` None) return
+    the elements that chunks write (:func:`~sim.results.written`) in ``data`` instead."""
+    model = model_for(settings, first, count, param_values)
+    if out is None:
+        views = storage(model, settings.months)
     else:
         views = {name: array[..., first:first + count] for name, array in out.items()}  # replicates last
     recorder = Recorder(model, settings.months, out=views)
     for t in range(settings.months):
         model.step()
         recorder.record(t)
-    result = ChunkResult(first, count, model.sampled, _events(model))
-    del recorder, views
-    if mapping is not None:
-        mapping.close()  # (shared pages: this process's writes are in the parent's view)
-    _release_memory(model)
+    rows = _rows(model)
+    data = None if out is not None else {name: v[(slice(None), *rows[name])] for name, v in views.items()}
+    result = ChunkResult(first, count, model.sampled, _events(model), data=data)
+    model.remove_all_agents()
     return result
 
 
@@ -261,7 +194,7 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
 
     Values are summarised as float32, as full mode stores them.
     """
-    model = _model(settings, first, count, param_values)
+    model = model_for(settings, first, count, param_values)
     recorder = Recorder(model, settings.months, out={})
     names = settings["ensemble.summary_variables"]
     months, block = settings.months, settings["ensemble.block"]
@@ -310,8 +243,7 @@ def _summary_chunk(settings: Settings, first: int, count: int, param_values: dic
     summary = {"acc": acc, "samples": samples, "crossings": crossings}
     result = ChunkResult(first, count, {k: v[:keep].copy() for k, v in model.sampled.items()},
                          _events(model, slice(0, keep)), summary)
-    del recorder
-    _release_memory(model)
+    model.remove_all_agents()
     return result
 
 
@@ -325,96 +257,88 @@ def _crossing_spec(settings: Settings, model: GeoModel):
 # Driving the chunks
 # --------------------------------------------------------------------------------------------
 
-def _execute(tasks: list[tuple], workers: int, progress, remote: _Remote | None = None):
+def _execute(tasks: list[tuple], settings: Settings, workers: int, progress):
     """Run ``(function, args...)`` tasks; yield their results in task order.
 
-    With ``workers`` > 1 this process runs tasks too, alongside ``workers - 1`` worker
-    processes (loky); whoever is free takes the next task, so a faster process simply does
-    more of them. A worker gets its next task as soon as it returns a result. ``remote`` (full
-    mode) gives the variant of a task that a worker runs, writing into one of two shared
-    buffers of its own, and copies each result in from its buffer while the worker runs its
-    next task in the other buffer.
-    Results are yielded in task order whoever ran them, so what is merged from them does not
-    depend on the timing.
+    With one local worker they run here, one after the other. Otherwise they go to an executor
+    (:func:`_executor`): ``workers`` local processes or the workers of a Dask cluster, at
+    most two tasks per worker in flight (so that finished results wait for at most a few
+    chunks). Results are yielded in task order whoever ran them, so what is merged from them
+    does not depend on the timing. When the consumer stops early (an error, Ctrl-C) the tasks
+    not started are cancelled and the executor shuts down before this returns.
     """
-    if workers == 1:
+    if workers == 1 and settings["ensemble.executor"] == "local":
         for fn, *args in tasks:
             result = fn(*args)
             progress.update(result.count)
             yield result
         return
-    import concurrent.futures
     from collections import deque
 
-    from joblib.externals.loky import get_reusable_executor
-
-    executor = get_reusable_executor(max_workers=workers - 1)
-    queue, lock = deque(range(len(tasks))), threading.Lock()
-    done: dict[int, object] = {}
-    failures: list[BaseException] = []
-
-    def take():
-        with lock:
-            return queue.popleft() if queue and not failures else None
-
-    def feed(k: int):  # one thread per worker process: keep it busy, wait without the GIL
-        free = remote.buffers(k) if remote else [None, None]
-
-        def submit():
-            i = take()
-            if i is None:
-                return None
-            buffer = free.pop()
-            fn, *args = remote.task(i, buffer) if remote else tasks[i]
-            return i, buffer, executor.submit(fn, *args)
-
-        running = None
+    with _executor(settings, workers) as (pool, slots):
+        running: deque = deque()
+        pending = iter(tasks)
         try:
-            running = submit()
-            while running is not None:
-                i, buffer, future = running
-                running = None
-                result = future.result()
-                running = submit()  # the worker goes on while its result is copied in
-                if remote:
-                    remote.receive(result, buffer)
-                done[i] = result
-                free.append(buffer)
-        except BaseException as exc:  # re-raised in this thread below
-            failures.append(exc)
-            if running is not None:  # the worker finishes it before the buffers can go
-                concurrent.futures.wait([running[2]])
-
-    feeders = [threading.Thread(target=feed, args=(k,), daemon=True) for k in range(workers - 1)]
-    emitted = 0
-    try:
-        if remote:
-            remote.open()
-        for thread in feeders:
-            thread.start()
-        while (i := take()) is not None:
-            fn, *args = tasks[i]
-            done[i] = fn(*args)
-            while emitted in done:
-                result = done.pop(emitted)
+            while True:
+                while len(running) < 2 * slots and (task := next(pending, None)) is not None:
+                    running.append(pool.submit(*task))
+                if not running:
+                    break
+                result = running.popleft().result()
                 progress.update(result.count)
-                emitted += 1
                 yield result
-    finally:  # also when this process's task failed or the consumer stopped early
-        with lock:
-            queue.clear()  # workers finish the tasks they have and take no other
-        for thread in feeders:
-            if thread.ident is not None:
-                thread.join()
-        if remote:  # (not reached if a second Ctrl-C interrupts the joins: the buffers stay lent)
-            remote.close()
-    if failures:
-        raise failures[0]
-    while emitted < len(tasks):
-        result = done.pop(emitted)
-        progress.update(result.count)
-        emitted += 1
-        yield result
+        finally:
+            for future in running:
+                future.cancel()
+
+
+@contextmanager
+def _executor(settings: Settings, workers: int):
+    """(a ``concurrent.futures.Executor``, its number of workers) for one run, shut down after it.
+
+    ``ensemble.executor=local``: a ``ProcessPoolExecutor`` of ``workers`` processes, started
+    with ``spawn`` (no copy of the caller's threads or state). ``dask``: the Dask cluster at
+    ``ensemble.dask.address`` or described by ``ensemble.dask.scheduler_file``, or else a
+    ``distributed.LocalCluster`` of ``workers`` processes (one thread each) for this run.
+    Dask reruns the tasks of a worker that dies; the chunks are pure functions of their
+    arguments, so the rerun gives the same numbers.
+    """
+    if settings["ensemble.executor"] == "local":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool, workers
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ConfigError("config: ensemble.executor = dask needs the package 'distributed'; "
+                          "install it with: pip install -e '.[analysis]'") from None
+    address, scheduler_file = settings["ensemble.dask.address"], settings["ensemble.dask.scheduler_file"]
+    cluster = None
+    try:
+        if address or scheduler_file:
+            client = Client(address or None, scheduler_file=scheduler_file or None, timeout=settings["ensemble.dask.timeout"])
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0")
+            client = Client(cluster)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = f"ensemble.dask.address = {address}" if address else f"ensemble.dask.scheduler_file = {scheduler_file}"
+        raise ConfigError(f"config: {where}: cannot connect to a Dask scheduler ({str(exc).splitlines()[0]})") from None
+    try:
+        slots = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
+        yield client.get_executor(pure=False), slots
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _progress(settings: Settings, total: int):
@@ -437,7 +361,7 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
         plan = balanced_chunks(n, settings["ensemble.chunk"], block, workers)
     else:
         plan = chunks(n, settings["ensemble.chunk"], block)
-    probe = _model(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
+    probe = model_for(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
     if settings["ensemble.mode"] == "full":
         _check_memory(settings, probe, workers, max(count for _, count in plan))
     if settings["ensemble.mode"] == "summary":
@@ -454,9 +378,9 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
 def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: int = 0) -> None:
     """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError).
 
-    With workers, their two buffers in shared memory are counted as two chunks per worker."""
+    With workers, the chunks in flight (two per worker) are counted on top."""
     per_replicate = sum(int(np.prod(shape)) for shape in shapes(probe).values()) * 4 * settings.months  # float32
-    need = per_replicate * (settings["ensemble.replicates"] + 2 * (workers - 1) * chunk)
+    need = per_replicate * (settings["ensemble.replicates"] + 2 * (workers if workers > 1 else 0) * chunk)
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -470,164 +394,29 @@ def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: 
 
 
 def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
-    """Full trajectories. This process writes its chunks straight into the result arrays;
-    workers hand theirs back through shared memory (:class:`_Remote`)."""
+    """Full trajectories: a chunk run here writes straight into the result arrays; a worker's
+    chunk comes back as arrays of its written elements, copied into place here."""
     n, months = settings["ensemble.replicates"], settings.months
     data = storage(probe, months, n)
+    rows = _rows(probe)
     sampled, events = {}, {}
+    remote = workers > 1 or settings["ensemble.executor"] != "local"
     with _progress(settings, n) as bar:
-        local = [(_full_chunk, settings, first, count, _slice(values, first, count), data) for first, count in plan]
-        remote = _Remote(local, probe, months, workers - 1) if workers > 1 else None
-        results = _execute(local, workers, bar, remote)
+        tasks = [(_full_chunk, settings, first, count, _slice(values, first, count), None if remote else data)
+                 for first, count in plan]
+        results = _execute(tasks, settings, workers, bar)
         try:
             for result in results:
+                if result.data is not None:
+                    for name, chunk in result.data.items():
+                        target = data[name][..., result.first:result.first + result.count]
+                        target[(slice(None), *rows[name])] = chunk
                 _collect(result, sampled, events, n)
         finally:
-            results.close()  # stops the workers now, not when the generator is collected
+            results.close()  # cancels what has not started and shuts the executor down now
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds
-
-
-class _Remote:
-    """Full-mode chunks on worker processes. Each worker slot (a thread feeding one worker)
-    has two buffers in shared memory: the worker fills one while this process copies the other
-    into the result arrays (``local[i][-1]``). :func:`_execute` opens it (lends the buffers
-    from :func:`_lend_buffers`) and closes it once no worker can write into them any more."""
-
-    def __init__(self, local: list[tuple], probe: GeoModel, months: int, workers: int):
-        self.local, self.months, self.sizes, self.slots = local, months, shapes(probe), 2 * workers
-        self.rows = {name: (Ellipsis if mask.all() else np.nonzero(mask)) for name, mask in written(probe).items()}
-        count = max(task[3] for task in local)
-        self.offsets, self.size = {}, 0
-        for name, shape in self.sizes.items():
-            self.offsets[name] = self.size
-            self.size += months * int(np.prod(shape)) * count * 4
-        self.lease = None
-
-    def open(self) -> None:
-        self.lease = _lend_buffers(self.size, self.slots)
-
-    def close(self) -> None:
-        if self.lease is not None:
-            _return_buffers(*self.lease)
-            self.lease = None
-
-    def buffers(self, worker: int) -> list[int]:
-        return [2 * worker, 2 * worker + 1]
-
-    def task(self, i: int, buffer: int) -> tuple:
-        fn, *args, _ = self.local[i]
-        return (fn, *args, SharedBuffer(self.lease[0].mappings[buffer][0], self.offsets))
-
-    def receive(self, result: ChunkResult, buffer: int) -> None:
-        """Copy the elements that chunks write (:func:`~sim.results.written`) into place."""
-        data = self.local[0][-1]
-        chunks = _chunk_views(self.lease[0].mappings[buffer][1], self.offsets, self.months, self.sizes, result.count)
-        for name, chunk in chunks.items():
-            target = data[name][..., result.first:result.first + result.count]
-            rows = self.rows[name]
-            if rows is Ellipsis:
-                target[...] = chunk
-            else:
-                target[(slice(None), *rows)] = chunk[(slice(None), *rows)]
-
-
-def _map(file, length: int, populate: bool = False):
-    """A shared, writable mapping of ``length`` bytes of an open file."""
-    import mmap
-
-    if not hasattr(mmap, "MAP_SHARED"):  # Windows: shared and writable by default
-        return mmap.mmap(file.fileno(), length)
-    flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
-    return mmap.mmap(file.fileno(), length, flags=flags)
-
-
-class _Buffers:
-    """``count`` files of ``size`` bytes in a folder of their own, mapped in this process as
-    (path, mmap). In /dev/shm when it has room, else in the temporary directory."""
-
-    def __init__(self, size: int, count: int):
-        from joblib.externals.loky.backend import resource_tracker
-
-        root = None
-        try:
-            stat = os.statvfs("/dev/shm")
-            root = "/dev/shm" if stat.f_bavail * stat.f_frsize >= 2 * size * count else None
-        except (OSError, AttributeError):
-            pass
-        self.pid, self.size, self.mappings = os.getpid(), size, []
-        self.folder = tempfile.mkdtemp(prefix=f"geosim-{self.pid}-", dir=root)
-        resource_tracker.register(self.folder, "folder")  # removed by loky's tracker if this process dies
-        try:
-            for k in range(count):
-                path = os.path.join(self.folder, f"{k}.f32")
-                with open(path, "w+b") as file:
-                    if hasattr(os, "posix_fallocate"):
-                        os.posix_fallocate(file.fileno(), 0, size)  # ENOSPC now, not a SIGBUS later
-                    else:
-                        os.ftruncate(file.fileno(), size)
-                    self.mappings.append((path, _map(file, size)))
-        except BaseException:
-            self.remove()
-            raise
-
-    def remove(self) -> None:
-        from joblib.externals.loky.backend import resource_tracker
-
-        if os.getpid() != self.pid:  # inherited through fork: the files are the parent's
-            return
-        for _, mapping in self.mappings:
-            mapping.close()
-        self.mappings = []
-        shutil.rmtree(self.folder, ignore_errors=True)
-        resource_tracker.unregister(self.folder, "folder")
-
-
-_KEPT: dict = {"buffers": None, "busy": False, "atexit": False}
-"""This process's buffers, kept between runs (allocating shared memory costs several
-microseconds a page), and whether a run is using them."""
-_KEPT_LOCK = threading.Lock()
-
-
-def _lend_buffers(size: int, count: int) -> tuple[_Buffers, bool]:
-    """Buffers for one run and whether they are the kept ones. The kept ones are grown when a
-    run needs more; a run that finds them in use (another thread's run, or a run whose workers
-    were abandoned by a second Ctrl-C) gets buffers of its own, removed after it."""
-    import atexit
-
-    with _KEPT_LOCK:
-        kept = _KEPT["buffers"]
-        if kept is not None and kept.pid != os.getpid():  # inherited through fork
-            _KEPT.update(buffers=None, busy=False)
-            kept = None
-        if _KEPT["busy"]:
-            return _Buffers(size, count), False
-        if kept is not None and (kept.size < size or len(kept.mappings) < count):
-            kept.remove()
-            kept = _KEPT["buffers"] = None
-        if kept is None:
-            kept = _KEPT["buffers"] = _Buffers(size, count)
-            if not _KEPT["atexit"]:
-                atexit.register(_drop_kept_buffers)
-                _KEPT["atexit"] = True
-        _KEPT["busy"] = True
-        return kept, True
-
-
-def _return_buffers(buffers: _Buffers, kept: bool) -> None:
-    if not kept:
-        buffers.remove()
-        return
-    with _KEPT_LOCK:
-        _KEPT["busy"] = False
-
-
-def _drop_kept_buffers() -> None:
-    with _KEPT_LOCK:
-        if _KEPT["buffers"] is not None:
-            _KEPT["buffers"].remove()
-            _KEPT["buffers"] = None
 
 
 def _collect(result: ChunkResult, sampled: dict, events: dict, n: int) -> None:
@@ -712,7 +501,7 @@ def _run_summary(settings, values, plan, workers, probe) -> xr.Dataset:
     crossings = np.zeros(months, dtype=np.int64)
     with _progress(settings, n) as bar:
         tasks = [(_summary_chunk, settings, first, count, _slice(values, first, count), edges) for first, count in plan]
-        results = _execute(tasks, workers, bar)
+        results = _execute(tasks, settings, workers, bar)
         try:
             for result in results:
                 acc = result.summary["acc"]

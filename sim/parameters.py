@@ -268,9 +268,23 @@ RUN = {
                                     "the numbers differ in the last digits (statistically the same)",
                                 kind="str", choices=("float32", "float64")),
     "ensemble.workers": P(1, "processes", 0, 256, f"{_A}: one process unless asked (a run may share the "
-                          "machine); more help from about 10,000 replicates on (benchmarks/ensemble.py measures it)",
-                          "processes for the chunks: this one plus workers - 1 worker processes (loky); "
-                          "0 = one per CPU core"),
+                          "machine)",
+                          "processes for the chunks: 1 runs them in this process; more, a pool of that many worker "
+                          "processes (or Dask workers of a LocalCluster); 0 = one per CPU core"),
+    "ensemble.executor": Param("local", "text", source=f"{_A}: one machine unless a cluster is named",
+                               doc="where the chunks run: local (this process or ensemble.workers processes) or "
+                                   "dask (the workers of a Dask cluster; same numbers)",
+                               kind="str", choices=("local", "dask")),
+    "ensemble.dask.address": Param("", "text", source=f"{_A}: none, so that executor=dask starts a LocalCluster",
+                                   doc="address of a running Dask scheduler (tcp://host:8786) for executor=dask; "
+                                       "empty and no scheduler_file: a LocalCluster of ensemble.workers processes",
+                                   kind="path"),
+    "ensemble.dask.scheduler_file": Param("", "file", source=f"{_A}: none (see ensemble.dask.address)",
+                                          doc="scheduler file written by dask-scheduler or a dask-jobqueue cluster "
+                                              "(conf/executor/slurm.yaml), for executor=dask",
+                                          kind="path"),
+    "ensemble.dask.timeout": P(30.0, "s", 1.0, 3600.0, f"{_A}: long enough for a scheduler on another host",
+                               "seconds to wait for the Dask scheduler to answer"),
     "ensemble.posterior": Param("", "file", source=f"{_A}: no posterior unless asked (geosim-calibrate writes one)",
                                 doc="posterior.csv of geosim-calibrate: every replicate draws one particle (by its "
                                     "weight) for the parameters it holds; with ensemble.sample_parameters=true the "

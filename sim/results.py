@@ -103,12 +103,9 @@ def storage(model, months: int, replicates: int | None = None) -> dict[str, np.n
 
 def zeros(shape: tuple[int, ...]) -> np.ndarray:
     """A float32 array of zeros whose memory is taken from the OS page by page (4 KB) as it is
-    first written, and never for elements that stay zero (:func:`written`).
-
-    numpy asks for 2 MB pages for large arrays; on a virtual machine whose memory has gone back
-    to the host, touching those first cost three to six times more per byte than small pages
-    here (``docs/ensembles.md``, Speed), and every 2 MB page is taken whole, zeros included.
-    (Where the system gives 2 MB pages to all memory, THP ``always``, this changes nothing.)
+    first written, and never for elements that stay zero (:func:`written`): an anonymous
+    private mapping (``mmap``), freed with the array. numpy's own large allocations may use
+    2 MB pages, which are taken whole and cost more to touch first on a virtual machine.
     """
     size = int(np.prod(shape)) * 4
     if size < 2**22 or not hasattr(mmap, "MAP_ANONYMOUS"):
@@ -137,7 +134,7 @@ class Recorder:
                              for sup in range(model.A)]
         self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
         # elements that can be non-zero; the others are never written (they start at zero, and
-        # in shared memory their pages are never even allocated)
+        # in an anonymous mapping (zeros) their pages are never even allocated)
         self.sparse = {name: np.nonzero(mask) for name, mask in written(model).items()
                        if name in ("dependence", "needs", "demand", "payoff")}
 

@@ -12,16 +12,16 @@ from .errors import ConfigError
 def build_model(settings: Settings, param_values: dict[str, np.ndarray] | None = None):
     """One model holding every replicate, seeded as :func:`run` seeds its chunks (the dashboard
     steps it month by month; the numbers equal those of ``run``)."""
-    from .ensemble import _model
+    from .ensemble import model_for
 
-    return _model(settings, 0, settings["ensemble.replicates"], dict(param_values or {}))
+    return model_for(settings, 0, settings["ensemble.replicates"], dict(param_values or {}))
 
 
 def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
     """Run ``settings`` and return the results Dataset.
 
-    The replicates run in chunks (``ensemble.chunk``), in this process or on
-    ``ensemble.workers`` processes, with the same numbers as one model holding them all;
+    The replicates run in chunks (``ensemble.chunk``), in this process, on
+    ``ensemble.workers`` processes or on a Dask cluster (``ensemble.executor``), with the same numbers as one model holding them all;
     ``ensemble.mode=summary`` returns quantiles and histograms instead of every trajectory
     (see :mod:`sim.ensemble`). ``param_values`` optionally gives per-replicate values of
     numeric parameters (``{path: array of shape (replicates,)}``); they are stored in the

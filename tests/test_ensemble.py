@@ -292,70 +292,72 @@ def test_float32_precision_is_a_faithful_approximation():
     assert not np.array_equal(f64["strength"].values, f32["strength"].values)
 
 
-def test_a_failing_chunk_stops_the_run_and_the_next_run_is_intact(monkeypatch):
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch):
+    """A temporary directory of this test's own for everything ``tempfile`` creates."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def leftovers(tmp) -> set[str]:
+    """Shared-memory segments (Python's, and those this process could have named) and files in ``tmp``."""
+    import glob
+    import os
+
+    shm = [*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*"), *glob.glob(f"/dev/shm/*{os.getpid()}*")]
+    return {*shm, *map(str, tmp.iterdir())}
+
+
+def failing_chunk(settings, first, count, values, out=None):
+    if first > 0:
+        raise RuntimeError(f"chunk at {first} failed")
+    from sim.ensemble import _full_chunk
+
+    return _full_chunk(settings, first, count, values, out)
+
+
+def dying_chunk(settings, first, count, values, out=None):
+    import os
+
+    os._exit(3)  # as if the kernel killed the worker
+
+
+@pytest.mark.parametrize("chunk", [failing_chunk, dying_chunk], ids=["raises", "dies"])
+def test_a_failing_worker_stops_the_run_and_leaves_nothing(monkeypatch, own_tmp, chunk):
+    import multiprocessing
+    import threading
+    from concurrent.futures.process import BrokenProcessPool
+
     import sim.ensemble as ensemble
 
     s = settings("ensemble.replicates=40", "ensemble.block=4", "ensemble.workers=2", "time.end=2023-06")
-    real = ensemble._full_chunk
-
-    def failing(settings, first, count, values, out):
-        raise RuntimeError(f"chunk at {first} failed")
-
-    # this process's chunks fail; the worker's chunks run the real code (and keep writing into
-    # the shared buffers, which the next run reuses)
-    monkeypatch.setattr(ensemble, "_full_chunk", failing)
-    with pytest.raises(RuntimeError, match="chunk at .* failed"):
+    before, threads = leftovers(own_tmp), threading.active_count()
+    monkeypatch.setattr(ensemble, "_full_chunk", chunk)  # (a module-level function: the workers import it)
+    with pytest.raises((RuntimeError, BrokenProcessPool)):
         sim.run(s)
-    monkeypatch.setattr(ensemble, "_full_chunk", real)
+    assert not multiprocessing.active_children()  # the pool is gone when run returns
+    assert threading.active_count() == threads
+    assert leftovers(own_tmp) <= before
+    monkeypatch.undo()
     assert same(sim.run(s), sim.run(settings("ensemble.replicates=40", "ensemble.block=4", "time.end=2023-06")))
 
 
-def test_shared_buffers_are_kept_for_the_next_run_and_removed_at_exit(tmp_path):
-    import os
-    import subprocess
+def test_a_run_changes_nothing_in_the_calling_process(own_tmp):
+    import multiprocessing
     import sys
+    import threading
 
-    script = (
-        "import os, sim\n"
-        "from sim import ensemble\n"
-        "from sim.config import compose, validate\n"
-        "s = validate(compose(['ensemble.replicates=40', 'ensemble.block=4', 'ensemble.workers=2', 'time.end=2023-06']))\n"
-        "sim.run(s)\n"
-        "folder = ensemble._KEPT['buffers'].folder\n"
-        "files = sorted(os.listdir(folder))\n"
-        "sim.run(s)\n"
-        "assert ensemble._KEPT['buffers'].folder == folder and sorted(os.listdir(folder)) == files, 'not reused'\n"
-        "print(folder, len(files))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(sim.__file__))))
-    assert done.returncode == 0, done.stderr
-    folder, count = done.stdout.split()
-    assert int(count) == 2  # two buffers for the one worker
-    assert not os.path.exists(folder)
-
-
-def test_a_run_that_finds_the_kept_buffers_in_use_gets_its_own():
-    import glob
-    import tempfile
-
-    import sim.ensemble as ensemble
-
-    common = ["ensemble.replicates=40", "ensemble.block=4", "time.end=2023-06"]
-    expected = sim.run(settings(*common))
-
-    def folders():
-        return {*glob.glob("/dev/shm/geosim-*"), *glob.glob(f"{tempfile.gettempdir()}/geosim-*")}
-
-    buffers, kept = ensemble._lend_buffers(1, 2)  # as if another run in this process held them
-    try:
-        assert kept
-        before = folders()
-        assert same(sim.run(settings(*common, "ensemble.workers=2")), expected)
-        assert folders() == before  # its own buffers are gone after the run
-    finally:
-        ensemble._return_buffers(buffers, kept)
-    assert not ensemble._KEPT["busy"]
+    before, threads = leftovers(own_tmp), threading.active_count()
+    modules = set(sys.modules)
+    sim.run(settings("ensemble.replicates=40", "ensemble.block=4", "ensemble.workers=2", "time.end=2023-06"))
+    assert not multiprocessing.active_children()
+    assert threading.active_count() == threads
+    assert leftovers(own_tmp) <= before
+    assert not {m for m in set(sys.modules) - modules if m.split(".")[0] in ("ctypes", "joblib", "loky")}
 
 
 def test_same_month_operations_apply_in_file_order_whatever_the_chunk(tmp_path):

@@ -48,3 +48,43 @@ def test_sigkill_at_several_moments(tmp_path):
         assert (ds["strength"].values == reference["strength"].values).all()
         outcomes.append("complete")
     assert "absent" in outcomes  # the kills did land during the run
+
+
+def children(pid: int) -> set[int]:
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def test_ctrl_c_during_a_run_on_workers_leaves_no_process_segment_or_file(tmp_path):
+    import glob
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | {"TMPDIR": str(tmp)}
+    shm_before = {*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*")}
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "scenario=combined", "ensemble.replicates=4000",
+                             "ensemble.block=250", "ensemble.workers=2", f"hydra.run.dir={tmp_path / 'out'}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        workers |= children(proc.pid)
+        time.sleep(0.2)
+    assert len(workers) >= 2, "the workers did not start"
+    time.sleep(2)  # the workers are running chunks
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) != 0
+    time.sleep(1)
+    assert not [p for p in workers if os.path.exists(f"/proc/{p}") and
+                open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not list(tmp.iterdir())
+    assert {*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*")} <= shm_before
+    assert not (tmp_path / "out" / "results.nc").exists()
