@@ -257,63 +257,85 @@ def _crossing_spec(settings: Settings, model: GeoModel):
 # Driving the chunks
 # --------------------------------------------------------------------------------------------
 
-def _execute(tasks: list[tuple], settings: Settings, workers: int, progress):
-    """Run ``(function, args...)`` tasks; yield their results in task order.
+@dataclass(frozen=True)
+class Pool:
+    """Where tasks run: ``executor`` (a ``concurrent.futures.Executor``; None: in this process,
+    one after the other) and how many run at once (``slots``). :func:`executor` makes one."""
+    executor: object | None
+    slots: int = 1
 
-    With one local worker they run here, one after the other. Otherwise they go to an executor
-    (:func:`_executor`): ``workers`` local processes or the workers of a Dask cluster, at
-    most two tasks per worker in flight (so that finished results wait for at most a few
-    chunks). Results are yielded in task order whoever ran them, so what is merged from them
-    does not depend on the timing. When the consumer stops early (an error, Ctrl-C) the tasks
-    not started are cancelled and the executor shuts down before this returns.
+
+IN_PROCESS = Pool(None, 1)
+
+
+def ordered(pool: Pool, tasks, progress=None):
+    """Run ``(function, args...)`` tasks on ``pool``; yield their results in task order.
+
+    At most two tasks per slot are in flight, so finished results wait for at most a few
+    others. Results come back in task order whoever ran them, so what is merged from them does
+    not depend on the timing. When the consumer stops early (an error, Ctrl-C) the tasks not
+    started are cancelled. ``progress`` (a tqdm bar) is advanced by each result's ``count``.
     """
-    if workers == 1 and settings["ensemble.executor"] == "local":
-        for fn, *args in tasks:
-            result = fn(*args)
-            progress.update(result.count)
-            yield result
-        return
     from collections import deque
 
-    with _executor(settings, workers) as (pool, slots):
-        running: deque = deque()
-        pending = iter(tasks)
-        try:
-            while True:
-                while len(running) < 2 * slots and (task := next(pending, None)) is not None:
-                    running.append(pool.submit(*task))
-                if not running:
-                    break
-                result = running.popleft().result()
-                progress.update(result.count)
-                yield result
-        finally:
-            for future in running:
-                future.cancel()
+    def advance(result):
+        if progress is not None:
+            progress.update(getattr(result, "count", 1))
+        return result
+
+    if pool.executor is None:
+        for fn, *args in tasks:
+            yield advance(fn(*args))
+        return
+    running: deque = deque()
+    pending = iter(tasks)
+    try:
+        while True:
+            while len(running) < 2 * pool.slots and (task := next(pending, None)) is not None:
+                running.append(pool.executor.submit(*task))
+            if not running:
+                break
+            yield advance(running.popleft().result())
+    finally:
+        for future in running:
+            future.cancel()
 
 
 @contextmanager
-def _executor(settings: Settings, workers: int):
-    """(a ``concurrent.futures.Executor``, its number of workers) for one run, shut down after it.
+def executor(settings: Settings, workers: int | None = None):
+    """The :class:`Pool` that ``settings`` asks for, made for a block of work and shut down after it.
 
-    ``ensemble.executor=local``: a ``ProcessPoolExecutor`` of ``workers`` processes, started
+    ``ensemble.executor=local``: this process when ``workers`` (default ``ensemble.workers``;
+    0 = one per core) is 1, else a ``ProcessPoolExecutor`` of that many processes, started
     with ``spawn`` (no copy of the caller's threads or state). ``dask``: the Dask cluster at
     ``ensemble.dask.address`` or described by ``ensemble.dask.scheduler_file``, or else a
-    ``distributed.LocalCluster`` of ``workers`` processes (one thread each) for this run.
-    Dask reruns the tasks of a worker that dies; the chunks are pure functions of their
-    arguments, so the rerun gives the same numbers.
+    ``distributed.LocalCluster`` of ``workers`` processes (one thread each). Dask reruns the
+    tasks of a worker that dies; tasks here are pure functions of their arguments, so the rerun
+    gives the same numbers. Several runs can share one pool: ``sim.run(settings, pool=...)``.
     """
+    if workers is None:
+        workers = settings["ensemble.workers"] or (os.cpu_count() or 1)
     if settings["ensemble.executor"] == "local":
+        if workers <= 1:
+            yield IN_PROCESS
+            return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         try:
-            yield pool, workers
+            yield Pool(pool, workers)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
+    with _dask(settings, workers) as pool:
+        yield pool
+
+
+@contextmanager
+def _dask(settings: Settings, workers: int):
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("config: ensemble.executor = dask needs the package 'distributed'; "
@@ -324,8 +346,13 @@ def _executor(settings: Settings, workers: int):
         if address or scheduler_file:
             client = Client(address or None, scheduler_file=scheduler_file or None, timeout=settings["ensemble.dask.timeout"])
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0")
+            # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ for its workers by default. Any value of it
+            # turns off glibc's adaptive mmap threshold, so each month's temporaries (about a
+            # megabyte) would be fresh mappings, page-faulted in and given back every time: a
+            # chunk took 2.6 times as long. Our workers get the C library's defaults instead.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
@@ -334,11 +361,20 @@ def _executor(settings: Settings, workers: int):
         raise ConfigError(f"config: {where}: cannot connect to a Dask scheduler ({str(exc).splitlines()[0]})") from None
     try:
         slots = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
-        yield client.get_executor(pure=False), slots
+        yield Pool(client.get_executor(pure=False), slots)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _execute(tasks: list[tuple], settings: Settings, workers: int, progress, pool: Pool | None):
+    """:func:`ordered` on ``pool``, or on a pool of ``workers`` made for this run."""
+    if pool is not None:
+        yield from ordered(pool, tasks, progress)
+        return
+    with executor(settings, workers) as own:
+        yield from ordered(own, tasks, progress)
 
 
 def _progress(settings: Settings, total: int):
@@ -348,15 +384,19 @@ def _progress(settings: Settings, total: int):
                 desc=f"{settings.scenario.name} ({settings['ensemble.mode']})")
 
 
-def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
-    """Run every replicate of ``settings`` (see the module docstring) and return the Dataset."""
+def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None = None,
+                 pool: Pool | None = None) -> xr.Dataset:
+    """Run every replicate of ``settings`` (see the module docstring) and return the Dataset.
+
+    ``pool`` (from :func:`executor`) runs the chunks on workers that outlive this run, so that
+    many runs share them; without it the run makes its own, as ``settings`` asks."""
     values = check(settings, param_values)
     if settings["ensemble.posterior"]:  # every replicate draws a particle; given param_values win
         from .posterior import draws
 
         values = {**draws(settings), **values}
     n, block = settings["ensemble.replicates"], settings["ensemble.block"]
-    workers = worker_count(settings, -(-n // block))  # at most one process per block
+    workers = pool.slots if pool is not None else worker_count(settings, -(-n // block))  # <= one per block
     if workers > 1:  # several chunks per process, so that none waits long for the last one
         plan = balanced_chunks(n, settings["ensemble.chunk"], block, workers)
     else:
@@ -365,9 +405,9 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     if settings["ensemble.mode"] == "full":
         _check_memory(settings, probe, workers, max(count for _, count in plan))
     if settings["ensemble.mode"] == "summary":
-        ds = _run_summary(settings, values, plan, workers, probe)
+        ds = _run_summary(settings, values, plan, workers, probe, pool)
     else:
-        ds = _run_full(settings, values, plan, workers, probe)
+        ds = _run_full(settings, values, plan, workers, probe, pool)
     # (not "mode": scipy's netCDF writer keeps global attributes as attributes of its file object)
     ds.attrs.update({"ensemble_mode": settings["ensemble.mode"], "replicates": int(n),
                      "ensemble_block": int(settings["ensemble.block"]),
@@ -393,18 +433,18 @@ def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: 
                           "or ensemble.mode=summary for any number")
 
 
-def _run_full(settings, values, plan, workers, probe) -> xr.Dataset:
+def _run_full(settings, values, plan, workers, probe, pool) -> xr.Dataset:
     """Full trajectories: a chunk run here writes straight into the result arrays; a worker's
     chunk comes back as arrays of its written elements, copied into place here."""
     n, months = settings["ensemble.replicates"], settings.months
     data = storage(probe, months, n)
     rows = _rows(probe)
     sampled, events = {}, {}
-    remote = workers > 1 or settings["ensemble.executor"] != "local"
+    remote = pool.executor is not None if pool is not None else workers > 1 or settings["ensemble.executor"] != "local"
     with _progress(settings, n) as bar:
         tasks = [(_full_chunk, settings, first, count, _slice(values, first, count), None if remote else data)
                  for first, count in plan]
-        results = _execute(tasks, settings, workers, bar)
+        results = _execute(tasks, settings, workers, bar, pool)
         try:
             for result in results:
                 if result.data is not None:
@@ -492,7 +532,7 @@ def _edges(settings: Settings, values: dict) -> tuple[dict, dict]:
     return edges, ranges
 
 
-def _run_summary(settings, values, plan, workers, probe) -> xr.Dataset:
+def _run_summary(settings, values, plan, workers, probe, pool) -> xr.Dataset:
     n, months = settings["ensemble.replicates"], settings.months
     edges, ranges = _edges(settings, values)
     names = settings["ensemble.summary_variables"]
@@ -501,7 +541,7 @@ def _run_summary(settings, values, plan, workers, probe) -> xr.Dataset:
     crossings = np.zeros(months, dtype=np.int64)
     with _progress(settings, n) as bar:
         tasks = [(_summary_chunk, settings, first, count, _slice(values, first, count), edges) for first, count in plan]
-        results = _execute(tasks, settings, workers, bar)
+        results = _execute(tasks, settings, workers, bar, pool)
         try:
             for result in results:
                 acc = result.summary["acc"]

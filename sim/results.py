@@ -9,7 +9,6 @@ are embedded as YAML text.
 
 from __future__ import annotations
 
-import mmap
 import os
 import subprocess
 import tempfile
@@ -98,20 +97,7 @@ def storage(model, months: int, replicates: int | None = None) -> dict[str, np.n
     """Float32 arrays for every variable, laid out (time, ..., replicate): replicates last, as
     the model holds them (:func:`replicates_first` gives the labelled order), filled with zeros."""
     n = model.R if replicates is None else replicates
-    return {name: zeros((months, *shape, n)) for name, shape in shapes(model).items()}
-
-
-def zeros(shape: tuple[int, ...]) -> np.ndarray:
-    """A float32 array of zeros whose memory is taken from the OS page by page (4 KB) as it is
-    first written, and never for elements that stay zero (:func:`written`): an anonymous
-    private mapping (``mmap``), freed with the array. numpy's own large allocations may use
-    2 MB pages, which are taken whole and cost more to touch first on a virtual machine.
-    """
-    size = int(np.prod(shape)) * 4
-    if size < 2**22 or not hasattr(mmap, "MAP_ANONYMOUS"):
-        return np.zeros(shape, dtype=np.float32)
-    memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)  # zeroed by the OS
-    return np.frombuffer(memory, dtype=np.float32).reshape(shape)
+    return {name: np.zeros((months, *shape, n), np.float32) for name, shape in shapes(model).items()}
 
 
 def replicates_first(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -133,8 +119,7 @@ class Recorder:
         self.troop_routes = [(sup, np.flatnonzero(model.route_troops & (model.route_sup == sup)))
                              for sup in range(model.A)]
         self.troop_routes = [(sup, routes) for sup, routes in self.troop_routes if len(routes)]
-        # elements that can be non-zero; the others are never written (they start at zero, and
-        # in an anonymous mapping (zeros) their pages are never even allocated)
+        # elements that can be non-zero; the others are never written (they start at zero)
         self.sparse = {name: np.nonzero(mask) for name, mask in written(model).items()
                        if name in ("dependence", "needs", "demand", "payoff")}
 

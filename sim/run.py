@@ -17,7 +17,7 @@ def build_model(settings: Settings, param_values: dict[str, np.ndarray] | None =
     return model_for(settings, 0, settings["ensemble.replicates"], dict(param_values or {}))
 
 
-def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None, pool=None) -> xr.Dataset:
     """Run ``settings`` and return the results Dataset.
 
     The replicates run in chunks (``ensemble.chunk``), in this process, on
@@ -26,10 +26,14 @@ def run(settings: Settings, param_values: dict[str, np.ndarray] | None = None) -
     (see :mod:`sim.ensemble`). ``param_values`` optionally gives per-replicate values of
     numeric parameters (``{path: array of shape (replicates,)}``); they are stored in the
     result as ``param:<path>``, as are the values drawn with ``ensemble.sample_parameters``.
+    ``pool`` (from :func:`sim.ensemble.executor`) lets many runs share one set of workers:
+
+    >>> with executor(settings) as pool:
+    ...     results = [run(s, pool=pool) for s in many]
     """
     from .ensemble import run_ensemble
 
-    return run_ensemble(settings, param_values)
+    return run_ensemble(settings, param_values, pool)
 
 
 def simulate(scenario: str = "baseline", overrides: list[str] | str | None = None) -> xr.Dataset:
