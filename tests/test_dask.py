@@ -88,3 +88,14 @@ def test_the_slurm_preset_points_the_dask_executor_at_a_scheduler_file(monkeypat
     s = validate(compose(["+executor=slurm"]))
     assert s["ensemble.executor"] == "dask"
     assert s["ensemble.dask.scheduler_file"] == str(tmp_path / "scheduler.json")
+
+
+def test_runs_share_one_cluster_through_a_pool(cluster):
+    from sim.ensemble import executor
+
+    s = settings("ensemble.executor=dask", f"ensemble.dask.address={cluster.scheduler_address}")
+    with executor(s) as pool:
+        assert pool.slots == 2
+        first, second = sim.run(s, pool=pool), sim.run(settings("ensemble.mode=summary"), pool=pool)
+    assert same(first, sim.run(settings()))
+    assert same(second, sim.run(settings("ensemble.mode=summary")))

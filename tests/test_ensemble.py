@@ -375,3 +375,20 @@ def test_same_month_operations_apply_in_file_order_whatever_the_chunk(tmp_path):
     month = (one_by_one["event_month"].sel(event="snap").values.astype("datetime64[M]").astype(int) % 12) + 1
     assert (month == 6).any() and (month != 6).any()  # some replicates meet the set, some do not
     assert same(one_by_one, together)
+
+
+def test_runs_sharing_one_pool_equal_runs_on_their_own(own_tmp):
+    import multiprocessing
+
+    from sim.ensemble import executor
+
+    a = settings("ensemble.replicates=24", "ensemble.block=4", "ensemble.chunk=8", "time.end=2023-06")
+    b = settings("ensemble.replicates=16", "ensemble.block=4", "ensemble.mode=summary", "seed=5", "time.end=2023-06")
+    before = leftovers(own_tmp)
+    with executor(a, workers=2) as pool:
+        assert pool.slots == 2 and pool.executor is not None
+        shared = [sim.run(s, pool=pool) for s in (a, b, a)]
+    assert not multiprocessing.active_children()
+    assert leftovers(own_tmp) <= before
+    assert same(shared[0], sim.run(a)) and same(shared[2], shared[0])
+    assert same(shared[1], sim.run(b))
