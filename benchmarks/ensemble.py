@@ -1,26 +1,27 @@
 """Ensemble benchmark: how fast and how big ensembles run on this machine.
 
-    .venv/bin/python benchmarks/ensemble.py [--quick] [--workers N] [--precision float32|float64]
+    .venv/bin/python benchmarks/ensemble.py [--quick] [--workers N] [--against DIR] [--precision float32|float64]
 
-Prints a table, then as its last line one JSON object (seconds, MiB, ratios):
+Prints a table, writes it with the machine, the date and the commit to
+``benchmarks/results/ensemble.md`` (the one place these figures are kept), and prints as its
+last line one JSON object (seconds, MiB, ratios):
 
 - ``t_10k``: 10,000 replicates over the default horizon, full trajectories kept (``sim.run``
-  in full mode; median of several runs after a warm-up; each run starts and stops its own workers).
-  It is measured in one process (the default configuration) and with ``--workers``
-  processes; the JSON gives the faster of the two medians, the table both;
+  in full mode; median of several runs after a warm-up), in one process (the default
+  configuration); the table also gives ``--workers`` processes;
 - ``ratio_vs_per_run``: per-replicate cost of 200 separate one-replicate Mesa models (each
   built and stepped through the horizon) divided by the per-replicate cost of one batched
   model of 4,000 replicates (the default chunk, i.e. the model size ``sim.run`` uses), in this
   process, same code path, no recording. The table also shows the like-for-like ratio against
   one model of the same 200 replicates;
-- ``t_1m``, ``rss_1m``: 1,000,000 replicates in summary mode (run in a fresh subprocess):
-  wall time and peak resident memory, summed over that process and its worker processes;
-- ``scaling``: wall time in summary mode at 1k, 10k and 100k replicates.
-
-``--against DIR`` instead measures this code and an older checkout in DIR side by side, in
-fresh processes taken in turn (old, new, old, new, ...), and prints the medians: ``t_10k`` (full,
-one process), summary mode at ``--replicates`` (default 100,000) with ``--workers`` processes,
-and the same on a ``--workers``-process Dask ``LocalCluster`` (this code only).
+- ``t_1m``, ``rss_1m``: 1,000,000 replicates in summary mode on ``--workers`` local processes
+  (run in a fresh process): wall time and peak resident memory, summed over that process and
+  its workers; ``t_1m_dask`` the same on a Dask ``LocalCluster`` of ``--workers`` processes,
+  and ``dask_overhead`` = t_1m_dask / t_1m - 1;
+- ``scaling``: wall time in summary mode at 1k, 10k and 100k replicates;
+- with ``--against DIR`` (an older checkout, e.g. ``git worktree add /tmp/old <commit>``):
+  ``t_10k`` and the 100k summary of this code and of DIR, in fresh processes taken in turn
+  (old, new, old, new, ...), their medians and ``new/old``.
 
 Timings on a shared machine are noisy: each figure is the median of several runs (``--quick``
 runs fewer and skips the million).
@@ -46,7 +47,7 @@ from sim.config import compose, validate  # noqa: E402
 from sim.model import GeoModel  # noqa: E402
 from sim.run import run  # noqa: E402
 
-TARGETS = {"ratio_vs_per_run": 100.0, "t_1m": 60.0, "rss_1m": 2048.0}  # t_10k: relative to before (--against)
+TARGETS = {"ratio_vs_per_run": 100.0, "t_1m": 60.0, "rss_1m": 2048.0, "dask_overhead": 0.25, "t_10k new/old": 1.15}
 
 
 def settings(*overrides: str):
@@ -109,19 +110,22 @@ def peak_rss_mib(pid: int) -> float:
     return total
 
 
-def million(workers: int, precision: str, replicates: int) -> tuple[float, float]:
+def million(workers: int, precision: str, replicates: int, executor: str = "local") -> tuple[float, float]:
     """Run the summary-mode ensemble in a fresh process; return (seconds, peak MiB)."""
     code = f"""
 import json, os, sys, time
 sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r})
 from ensemble import peak_rss_mib, settings
 from sim.run import run
-s = settings("ensemble.replicates={replicates}", "ensemble.mode=summary", "ensemble.workers={workers}",
-             "ensemble.precision={precision}")
-start = time.perf_counter()
-run(s)
-seconds = time.perf_counter() - start
-print(json.dumps({{"seconds": seconds, "rss": peak_rss_mib(os.getpid())}}))
+def main():
+    s = settings("ensemble.replicates={replicates}", "ensemble.mode=summary", "ensemble.workers={workers}",
+                 "ensemble.precision={precision}", "ensemble.executor={executor}")
+    start = time.perf_counter()
+    run(s)
+    seconds = time.perf_counter() - start
+    print(json.dumps({{"seconds": seconds, "rss": peak_rss_mib(os.getpid())}}))
+if __name__ == "__main__":
+    main()
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -151,33 +155,29 @@ if __name__ == "__main__":
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def side_by_side(old: str, workers: int, replicates: int, rounds: int) -> None:
+def side_by_side(old: str, workers: int, replicates: int, rounds: int) -> dict[str, dict[str, float]]:
+    """Medians of this code and the checkout ``old``, in fresh processes taken in turn."""
     new = str(ROOT)
-    cases = {"t_10k (full, 1 process)": (["ensemble.replicates=10000"], (old, new)),
-             f"summary {replicates:,}, {workers} processes": (
-                 [f"ensemble.replicates={replicates}", "ensemble.mode=summary", f"ensemble.workers={workers}"],
-                 (old, new)),
-             f"summary {replicates:,}, Dask LocalCluster of {workers}": (
-                 [f"ensemble.replicates={replicates}", "ensemble.mode=summary", f"ensemble.workers={workers}",
-                  "ensemble.executor=dask"], (new,))}
+    cases = {"t_10k": ["ensemble.replicates=10000"],
+             f"summary {replicates:,}": [f"ensemble.replicates={replicates}", "ensemble.mode=summary",
+                                         f"ensemble.workers={workers}"]}
     times: dict[tuple[str, str], list[float]] = {}
     for k in range(rounds):
-        for name, (overrides, roots) in cases.items():
-            for root in roots:
-                t = one_run(root, overrides, repeats=2 if "t_10k" in name else 1)
-                times.setdefault((name, root), []).append(t)
-                print(f"  round {k + 1}: {name}, {'old' if root == old else 'new'}: {t:.2f} s", file=sys.stderr, flush=True)
-    result = {}
-    for name, (_, roots) in cases.items():
-        medians = {("old" if r == old else "new"): statistics.median(times[(name, r)]) for r in roots}
-        result[name] = {k: round(v, 2) for k, v in medians.items()}
-        if "old" in medians:
-            result[name]["new/old"] = round(medians["new"] / medians["old"], 3)
-    local = result[f"summary {replicates:,}, {workers} processes"]["new"]
-    dask = result[f"summary {replicates:,}, Dask LocalCluster of {workers}"]["new"]
-    result["dask overhead vs local"] = round(dask / local - 1, 3)
-    print(f"old: {old}; {rounds} rounds; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    print(json.dumps(result))
+        for name, overrides in cases.items():
+            for label, root in (("old", old), ("new", new)):
+                t = one_run(root, overrides, repeats=2 if name == "t_10k" else 1)
+                times.setdefault((name, label), []).append(t)
+                print(f"  round {k + 1}: {name}, {label}: {t:.2f} s", file=sys.stderr, flush=True)
+    out = {}
+    for name in cases:
+        old_t, new_t = (statistics.median(times[(name, label)]) for label in ("old", "new"))
+        out[name] = {"old": round(old_t, 3), "new": round(new_t, 3), "new/old": round(new_t / old_t, 3)}
+    return out
+
+
+def commit() -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=ROOT)
+    return done.stdout.strip() or "unknown"
 
 
 def main() -> None:
@@ -188,12 +188,10 @@ def main() -> None:
     parser.add_argument("--precision", default=settings()["ensemble.precision"], choices=("float32", "float64"),
                         help="arithmetic (default: the configuration's default)")
     parser.add_argument("--against", metavar="DIR", help="older checkout to measure side by side with this code")
-    parser.add_argument("--replicates", type=int, default=100_000, help="summary-mode size for --against")
     parser.add_argument("--rounds", type=int, default=3, help="alternations for --against")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ensemble.md"),
+                        help="where the table goes (default benchmarks/results/ensemble.md)")
     args = parser.parse_args()
-    if args.against:
-        side_by_side(str(Path(args.against).resolve()), args.workers, args.replicates, args.rounds)
-        return
     repeats = 2 if args.quick else 5
     w, prec = args.workers, args.precision
     rows = []
@@ -209,11 +207,11 @@ def main() -> None:
     t_full = {}
     for workers in (1, w):
         s10k = settings(*full, f"ensemble.workers={workers}")
-        run(s10k)  # warm-up: starts the worker processes, touches the memory once
+        run(s10k)  # warm-up
         t_full[workers] = statistics.median(timed(lambda s10k=s10k: run(s10k), repeats))
         row("t_10k" if workers == 1 else f"t_10k ({workers} processes)", f"full, {workers} process"
             f"{'es' if workers > 1 else ''}, {prec}", t_full[workers], "s")
-    t_10k = min(t_full.values())
+    t_10k = t_full[1]
 
     # separate one-replicate models vs one batched model
     each, same, chunk = per_replicate_costs(200, 4000, prec, repeats)
@@ -226,7 +224,7 @@ def main() -> None:
     ratio = each / chunk
     row("ratio_vs_per_run", "200 separate / 1 model of 4,000", ratio, "x", TARGETS["ratio_vs_per_run"], higher=True)
 
-    # summary mode: scaling and the million
+    # summary mode: scaling and the million, on local processes and on Dask
     scaling = {}
     for n in (1_000, 10_000, 100_000):
         s = settings(f"ensemble.replicates={n}", "ensemble.mode=summary", f"ensemble.workers={w}",
@@ -234,26 +232,48 @@ def main() -> None:
         run(s) if n == 1_000 else None
         scaling[str(n)] = statistics.median(timed(lambda s=s: run(s), 1 if n == 100_000 else repeats))
         row(f"summary, {n:,} replicates", f"summary, {w} processes", scaling[str(n)], "s")
-    if args.quick:
-        t_1m, rss_1m = float("nan"), float("nan")
-    else:
-        t_1m, rss_1m = million(w, prec, 1_000_000)
-        row("t_1m", f"summary, {w} processes, {prec}, fresh process", t_1m, "s", TARGETS["t_1m"])
-        row("rss_1m", "peak RSS, process + workers", rss_1m, "MiB", TARGETS["rss_1m"])
     per = {n: t / int(n) * 1e6 for n, t in scaling.items()}
     row("scaling 100k / 10k per replicate", "1.0 = linear", per["100000"] / per["10000"], "")
+    result = {"t_10k": round(t_10k, 3), "ratio_vs_per_run": round(ratio, 1),
+              "scaling": {n: round(t, 3) for n, t in scaling.items()}}
+    if not args.quick:
+        t_1m, rss_1m = million(w, prec, 1_000_000)
+        row("t_1m", f"summary, {w} local processes, {prec}, fresh process", t_1m, "s", TARGETS["t_1m"])
+        row("rss_1m", "peak RSS, process + workers", rss_1m, "MiB", TARGETS["rss_1m"])
+        t_dask, rss_dask = million(w, prec, 1_000_000, "dask")
+        row("t_1m_dask", f"summary, Dask LocalCluster of {w}, fresh process", t_dask, "s")
+        row("rss_1m_dask", "peak RSS, process + cluster", rss_dask, "MiB")
+        row("dask_overhead", "t_1m_dask / t_1m - 1", t_dask / t_1m - 1, "", TARGETS["dask_overhead"])
+        result.update(t_1m=round(t_1m, 1), rss_1m=round(rss_1m, 0), t_1m_dask=round(t_dask, 1),
+                      dask_overhead=round(t_dask / t_1m - 1, 3))
+    if args.against:
+        old = str(Path(args.against).resolve())
+        against = side_by_side(old, w, 100_000, args.rounds)
+        for name, m in against.items():
+            config = "full, 1 process" if name == "t_10k" else f"{w} processes"
+            row(f"{name}, old", f"{config}, {args.against} (fresh processes in turn)", m["old"], "s")
+            row(f"{name}, new", f"{config}, this code", m["new"], "s")
+            row(f"{name} new/old", f"median of {args.rounds} rounds", m["new/old"], "",
+                TARGETS["t_10k new/old"] if name == "t_10k" else None)
+        result["against"] = {"old": args.against, **against}
 
     widths = [max(len(str(r[i])) for r in [("measure", "configuration", "value", "unit", "target", ""), *rows])
               for i in range(6)]
     header = ("measure", "configuration", "value", "unit", "target", "")
-    print("  ".join(h.ljust(wd) for h, wd in zip(header, widths, strict=True)))
-    print("  ".join("-" * wd for wd in widths))
-    for r in rows:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    machine = (f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
+               f"Python {sys.version.split()[0]}, numpy {np.__version__}")
+    for r in [header, tuple("-" * wd for wd in widths), *rows]:
         print("  ".join(str(c).ljust(wd) for c, wd in zip(r, widths, strict=True)))
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; numpy {np.__version__}")
-    print(json.dumps({"t_10k": round(t_10k, 3), "ratio_vs_per_run": round(ratio, 1),
-                      "t_1m": round(t_1m, 1), "rss_1m": round(rss_1m, 0),
-                      "scaling": {n: round(t, 3) for n, t in scaling.items()}}))
+    print(f"machine: {machine}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"# Ensemble benchmark\n\nWritten by `benchmarks/ensemble.py{' --quick' if args.quick else ''}"
+                   f"{f' --against {args.against}' if args.against else ''}` on {time.strftime('%Y-%m-%d')}, "
+                   f"commit `{commit()}`; machine: {machine}. Medians; see the script's docstring for what "
+                   "each figure measures.\n\n" + "\n".join(lines) + "\n\n```json\n" + json.dumps(result) + "\n```\n")
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

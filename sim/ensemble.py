@@ -7,13 +7,14 @@ each chunk is one :class:`~sim.model.GeoModel` holding its replicates in lockste
 ``concurrent.futures`` executor made for the run and shut down when it returns: a
 ``ProcessPoolExecutor`` (``ensemble.executor=local``) or a Dask cluster
 (``ensemble.executor=dask``). A task returns its chunk's results as ordinary arrays (pickled
-back by the executor), so nothing is shared between processes and nothing outlives the run.
+back by the executor), except that in full mode the local pool's processes write their
+trajectories into the result arrays in shared memory (:class:`SharedResults`); nothing
+outlives the run.
 Because every random number is tied to its replicate (:mod:`sim.streams`) and results are
 merged in chunk order, the results are bit-identical whatever the chunk size, the executor
 and the number of workers, and equal to one model holding all replicates.
 
-``ensemble.mode=full`` keeps every trajectory (a chunk run here writes straight into the
-result arrays; a worker's chunk is copied into place when it comes back).
+``ensemble.mode=full`` keeps every trajectory.
 ``ensemble.mode=summary`` keeps, per month and element of the variables in
 ``ensemble.summary_variables``: a histogram, the mean and standard deviation, the minimum and
 maximum, and the quantiles read off the histogram; plus the full trajectories of the first
@@ -74,8 +75,8 @@ def chunks(replicates: int, chunk: int, block: int) -> list[tuple[int, int]]:
 
 def balanced_chunks(replicates: int, chunk: int, block: int, workers: int) -> list[tuple[int, int]]:
     """Chunks for ``workers`` processes: whole blocks, at most ``chunk`` replicates (rounded up
-    to blocks) each, at least two per process (processes differ in speed: this one also copies
-    the workers' chunks in; more chunks cost more fixed time each), their number a multiple of
+    to blocks) each, at least two per process (processes differ in speed; more chunks cost more
+    fixed time each), their number a multiple of
     ``workers`` where the blocks allow, sizes differing by at most one block, largest first (so
     that the processes, taking chunks in order, finish together)."""
     n_blocks = -(-replicates // block)
@@ -168,21 +169,63 @@ def _events(model: GeoModel, rows=slice(None)) -> dict:
     return {k: (d.month[rows], d.happens[rows], d.strength[rows]) for k, d in model.event_draws.items()}
 
 
+@dataclass(frozen=True)
+class SharedResults:
+    """The ensemble's result arrays in one ``multiprocessing.shared_memory`` segment: each
+    variable's (time, ..., replicates) float32 array starts at ``layout[name][0]`` bytes."""
+    name: str
+    layout: dict[str, tuple[int, tuple[int, ...]]]
+
+    @classmethod
+    def create(cls, probe: GeoModel, months: int, replicates: int):
+        """(descriptor, segment) for new zero-filled arrays; the caller closes and unlinks the segment."""
+        from multiprocessing.shared_memory import SharedMemory
+
+        layout, size = {}, 0
+        for name, shape in shapes(probe).items():
+            full = (months, *shape, replicates)
+            layout[name] = (size, full)
+            size += int(np.prod(full)) * 4
+        segment = SharedMemory(create=True, size=max(size, 1))  # zero-filled, pages taken when first written
+        return cls(segment.name, layout), segment
+
+    def arrays(self, segment) -> dict[str, np.ndarray]:
+        return {name: np.ndarray(shape, np.float32, buffer=segment.buf, offset=offset)
+                for name, (offset, shape) in self.layout.items()}
+
+    def attach(self):
+        """This segment, opened in a worker (the process that created it keeps it registered)."""
+        import inspect
+        from multiprocessing.shared_memory import SharedMemory
+
+        untracked = {"track": False} if "track" in inspect.signature(SharedMemory).parameters else {}
+        return SharedMemory(name=self.name, **untracked)
+
+
 def _full_chunk(settings: Settings, first: int, count: int, param_values: dict, out=None) -> ChunkResult:
-    """Run one chunk and write its trajectories into ``out``, the ensemble's arrays shaped
-    (time, ..., replicates), when it runs in this process; on a worker (``out`` None) return
-    the elements that chunks write (:func:`~sim.results.written`) in ``data`` instead."""
+    """Run one chunk and write its trajectories into its columns of the ensemble's arrays,
+    shaped (time, ..., replicates): ``out`` is those arrays (this process) or a
+    :class:`SharedResults` (a worker of this machine's pool). With ``out`` None (a Dask worker)
+    return the elements that chunks write (:func:`~sim.results.written`) in ``data`` instead."""
     model = model_for(settings, first, count, param_values)
-    if out is None:
-        views = storage(model, settings.months)
-    else:
-        views = {name: array[..., first:first + count] for name, array in out.items()}  # replicates last
-    recorder = Recorder(model, settings.months, out=views)
-    for t in range(settings.months):
-        model.step()
-        recorder.record(t)
-    rows = _rows(model)
-    data = None if out is not None else {name: v[(slice(None), *rows[name])] for name, v in views.items()}
+    segment = out.attach() if isinstance(out, SharedResults) else None
+    try:
+        if out is None:
+            views = storage(model, settings.months)
+        else:
+            arrays = out.arrays(segment) if segment is not None else out
+            views = {name: array[..., first:first + count] for name, array in arrays.items()}  # replicates last
+            del arrays
+        recorder = Recorder(model, settings.months, out=views)
+        for t in range(settings.months):
+            model.step()
+            recorder.record(t)
+        rows = _rows(model)
+        data = None if out is not None else {name: v[(slice(None), *rows[name])] for name, v in views.items()}
+        del recorder, views  # (the segment closes only once no array refers to it)
+    finally:
+        if segment is not None:
+            segment.close()
     result = ChunkResult(first, count, model.sampled, _events(model), data=data)
     model.remove_all_agents()
     return result
@@ -260,9 +303,12 @@ def _crossing_spec(settings: Settings, model: GeoModel):
 @dataclass(frozen=True)
 class Pool:
     """Where tasks run: ``executor`` (a ``concurrent.futures.Executor``; None: in this process,
-    one after the other) and how many run at once (``slots``). :func:`executor` makes one."""
+    one after the other), how many run at once (``slots``), and whether its workers are child
+    processes of this one that can write into shared memory (``shares_memory``).
+    :func:`executor` makes one."""
     executor: object | None
     slots: int = 1
+    shares_memory: bool = False
 
 
 IN_PROCESS = Pool(None, 1)
@@ -324,7 +370,7 @@ def executor(settings: Settings, workers: int | None = None):
 
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         try:
-            yield Pool(pool, workers)
+            yield Pool(pool, workers, shares_memory=True)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
@@ -378,9 +424,12 @@ def _execute(tasks: list[tuple], settings: Settings, workers: int, progress, poo
 
 
 def _progress(settings: Settings, total: int):
+    """A progress bar (silent off a terminal). Its class has no monitor thread (tqdm starts one
+    per process by default, which would outlive the run)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="rep", unit_scale=True, disable=None, leave=False,
+    bar = type("Progress", (tqdm,), {"monitor_interval": 0})
+    return bar(total=total, unit="rep", unit_scale=True, disable=None, leave=False,
                 desc=f"{settings.scenario.name} ({settings['ensemble.mode']})")
 
 
@@ -434,26 +483,43 @@ def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: 
 
 
 def _run_full(settings, values, plan, workers, probe, pool) -> xr.Dataset:
-    """Full trajectories: a chunk run here writes straight into the result arrays; a worker's
-    chunk comes back as arrays of its written elements, copied into place here."""
+    """Full trajectories. A chunk run here writes straight into the result arrays. Workers of
+    this machine's process pool write into the result arrays in shared memory
+    (:class:`SharedResults`), copied into this process's memory at the end and removed; Dask
+    workers send back each chunk's written elements, copied into place here."""
     n, months = settings["ensemble.replicates"], settings.months
-    data = storage(probe, months, n)
-    rows = _rows(probe)
-    sampled, events = {}, {}
-    remote = pool.executor is not None if pool is not None else workers > 1 or settings["ensemble.executor"] != "local"
-    with _progress(settings, n) as bar:
-        tasks = [(_full_chunk, settings, first, count, _slice(values, first, count), None if remote else data)
-                 for first, count in plan]
-        results = _execute(tasks, settings, workers, bar, pool)
-        try:
-            for result in results:
-                if result.data is not None:
-                    for name, chunk in result.data.items():
-                        target = data[name][..., result.first:result.first + result.count]
-                        target[(slice(None), *rows[name])] = chunk
-                _collect(result, sampled, events, n)
-        finally:
-            results.close()  # cancels what has not started and shuts the executor down now
+    if pool is not None:
+        where = "shared" if pool.shares_memory else "here" if pool.executor is None else "sent"
+    else:
+        where = "here" if workers == 1 and settings["ensemble.executor"] == "local" else \
+            "shared" if settings["ensemble.executor"] == "local" else "sent"
+    segment = None
+    try:
+        if where == "shared":
+            out, segment = SharedResults.create(probe, months, n)
+            arrays = out.arrays(segment)
+        else:
+            arrays = storage(probe, months, n)
+            out = arrays if where == "here" else None
+        rows = _rows(probe)
+        sampled, events = {}, {}
+        with _progress(settings, n) as bar:
+            tasks = [(_full_chunk, settings, first, count, _slice(values, first, count), out) for first, count in plan]
+            results = _execute(tasks, settings, workers, bar, pool)
+            try:
+                for result in results:
+                    if result.data is not None:
+                        for name, chunk in result.data.items():
+                            arrays[name][..., result.first:result.first + result.count][(slice(None), *rows[name])] = chunk
+                    _collect(result, sampled, events, n)
+            finally:
+                results.close()  # cancels what has not started and shuts the executor down now
+        data = {name: np.array(a) for name, a in arrays.items()} if segment is not None else arrays
+    finally:
+        if segment is not None:
+            arrays = out = tasks = None  # no view of the segment may be left when it closes
+            segment.close()
+            segment.unlink()
     ds = _dataset(replicates_first(data), settings, probe, np.arange(n))
     _add_inputs(ds, settings, {**values, **sampled}, events)
     return ds
@@ -642,7 +708,7 @@ def summary_table(ds: xr.Dataset, settings: Settings):
     (same columns as :func:`sim.summary.summarize`), read from the streamed quantiles."""
     import pandas as pd
 
-    from .summary import _months
+    from .summary import report_months
 
     focus = ds["dyad"].values[list(ds["dyad_key"].values).index(settings["output.focus_dyad"])]
     wanted = []
@@ -661,7 +727,7 @@ def summary_table(ds: xr.Dataset, settings: Settings):
             label = " ".join(str(series[d].item()) for d in extra)
             wanted.append((f"{name.replace('_', ' ')} {label}".strip(), series))
     rows = []
-    for month, at in _months(ds, settings):
+    for month, at in report_months(ds, settings):
         t = np.datetime64(f"{month}-01", "ns")
         for quantity, series in wanted:
             q = series.sel(time=t)

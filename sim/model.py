@@ -407,9 +407,9 @@ class GeoModel(mesa.Model):
         pair = self._by_pair.keys
         pair_rec, pair_sup = pair // A, pair % A
         # rows of dependence (A*A*(C+1), R) and of the receiver's need by channel (A*(C+1), R)
-        self._dependence_link = (link_rec * A + link_sup) * (C + 1) + link_channel
+        self.dependence_link = (link_rec * A + link_sup) * (C + 1) + link_channel
         self._need_of_link = link_rec * (C + 1) + link_channel
-        self._dependence_pair = (pair_rec * A + pair_sup) * (C + 1) + C
+        self.dependence_pair = (pair_rec * A + pair_sup) * (C + 1) + C
         self._need_of_pair = pair_rec * (C + 1) + C
         self._channel_of_dc = np.tile(np.arange(C), self.D)  # (D*C) -> C
         warring = np.isin(self.route_sup, [self.attacker, self.defender])
@@ -829,8 +829,8 @@ class GeoModel(mesa.Model):
         need = need.reshape(-1, R)
         link = self._by_link(self._flows)  # what each state got from each partner on each channel
         dependence = self._dependence.reshape(-1, R)  # pairs with no route stay 0
-        dependence[self._dependence_link] = link / need[self._need_of_link]
-        dependence[self._dependence_pair] = self._by_pair(link) / need[self._need_of_pair]
+        dependence[self.dependence_link] = link / need[self._need_of_link]
+        dependence[self.dependence_pair] = self._by_pair(link) / need[self._need_of_pair]
         np.clip(dependence, 0.0, 1.0, out=dependence)
         cover = np.zeros((A, A, R), self.dtype)  # sum_g need_ig x offer_jg
         product = np.empty_like(cover)

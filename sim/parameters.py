@@ -258,7 +258,7 @@ RUN = {
                         f"{_A}: small enough for small chunks, large enough that seeding costs nothing",
                         "replicates that share one random stream; changing it changes which numbers each "
                         "replicate draws, chunk size and workers never do"),
-    "ensemble.chunk": P(4000, "replicates", 1, 10_000_000, f"{_A}: 2,000-4,000 ran fastest per replicate-month (docs/ensembles.md)",
+    "ensemble.chunk": P(4000, "replicates", 1, 10_000_000, f"{_A}: enough replicates to spread numpy's per-call cost, few enough to keep a chunk's working memory small (benchmarks/ensemble.py measures the step at this size)",
                         "replicates per model instance (rounded up to whole blocks); bounds working memory"),
     "ensemble.precision": Param("float32", "text",
                                 source=f"{_A}: results are stored and the monthly noise is drawn in float32, so "

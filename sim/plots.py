@@ -130,9 +130,6 @@ def time_axis(ax):
     ax.grid(True, axis="y", alpha=0.3)
 
 
-# the names sim.dashboard.figures imports
-_band, _events, _time_axis = band, draw_events, time_axis
-
 
 def _subtitle(ds: xr.Dataset, band: bool = True) -> str:
     r = ds.sizes["replicate"]

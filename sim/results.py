@@ -78,7 +78,7 @@ def written(model) -> dict[str, np.ndarray]:
     masks = {name: np.ones(shape, dtype=bool) for name, shape in sizes.items()}
     A, C1 = model.A, len(CHANNELS4)
     masks["dependence"] = np.zeros((A, A, C1), dtype=bool)
-    masks["dependence"].reshape(-1)[np.concatenate([model._dependence_link, model._dependence_pair])] = True
+    masks["dependence"].reshape(-1)[np.concatenate([model.dependence_link, model.dependence_pair])] = True
     masks["needs"] = np.asarray(model.may_need, dtype=bool).copy()
     masks["demand"] = ~np.eye(A, dtype=bool)
     attacker_only = np.arange(A) == model.attacker

@@ -10,7 +10,7 @@ from .calendar import format_month, parse_month
 from .settings import Settings
 
 
-def _months(ds: xr.Dataset, settings: Settings) -> list[tuple[str, str]]:
+def report_months(ds: xr.Dataset, settings: Settings) -> list[tuple[str, str]]:
     """(month, label) for the start, each event month and the horizon, in order."""
     out: dict[str, str] = {format_month(settings.start): "start"}
     for ev in settings.scenario.in_period(settings):
@@ -52,7 +52,7 @@ def quantities(ds: xr.Dataset, settings: Settings) -> list[tuple[str, str, xr.Da
 def summarize(ds: xr.Dataset, settings: Settings) -> pd.DataFrame:
     """One row per (quantity, month): median, 5th and 95th percentile over replicates."""
     rows = []
-    for month, label in _months(ds, settings):
+    for month, label in report_months(ds, settings):
         t = np.datetime64(f"{month}-01", "ns")
         for name, unit, da in quantities(ds, settings):
             v = np.asarray(da.sel(time=t).values, dtype=float).ravel()

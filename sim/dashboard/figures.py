@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
 from ..calendar import format_month, month_range
-from ..plots import COLORS, _band, _events, _time_axis, dyad_panel
+from ..plots import COLORS, band, draw_events, dyad_panel, time_axis
 from .model import LiveRun
 
 COOPERATION, HOSTILITY = "#1e8449", "#c0392b"
@@ -130,13 +130,13 @@ def comparison(model: LiveRun, dyad_key: str) -> Figure:
     t = base["time"].values
     left.axhspan(-1, 0, color="#f5b7b1", alpha=0.18, lw=0)
     left.axhline(0, color="#555555", lw=0.8)
-    _band(left, t, base["strength"].sel(dyad=label, channel=comp), BASELINE_COLOR, "baseline (whole period)", "--")
+    band(left, t, base["strength"].sel(dyad=label, channel=comp), BASELINE_COLOR, "baseline (whole period)", "--")
     if model.months_done:
-        _band(left, now["time"].values, now["strength"].sel(dyad=label, channel=comp), SCENARIO_COLOR,
+        band(left, now["time"].values, now["strength"].sel(dyad=label, channel=comp), SCENARIO_COLOR,
               f"{name} (so far)")
-    _events(left, s, labels=False)
+    draw_events(left, s, labels=False)
     _number_events(left, model)
-    _time_axis(left)
+    time_axis(left)
     left.set_xlim(*_period(model))
     left.set_ylim(-1.05, 1.05)
     left.set_ylabel("composite strength\n(−1 hostile … +1 allied)", fontsize=9)
