@@ -467,9 +467,14 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
 def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: int = 0) -> None:
     """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError).
 
-    With workers, the chunks in flight (two per worker) are counted on top."""
+    With a local pool the arrays in shared memory and their copy are counted; with Dask, the
+    chunks in flight (two per worker) on top of the results."""
     per_replicate = sum(int(np.prod(shape)) for shape in shapes(probe).values()) * 4 * settings.months  # float32
-    need = per_replicate * (settings["ensemble.replicates"] + 2 * (workers if workers > 1 else 0) * chunk)
+    n = settings["ensemble.replicates"]
+    if settings["ensemble.executor"] == "dask":
+        need = per_replicate * (n + 2 * workers * chunk)
+    else:
+        need = per_replicate * n * (2 if workers > 1 else 1)
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
