@@ -1,4 +1,4 @@
-# make run   - create .venv (Python >= 3.12) with every extra (analysis, dashboard, test), run the default scenario
+# make run   - create .venv (Python >= 3.12) with every extra (analysis, dashboard, cluster, test), run the default scenario
 # make test  - create/update .venv with the same extras and run the whole test suite
 # make lint  - ruff, and lint-imports (the layers contract in pyproject.toml)
 # make dashboard - serve the browser dashboard on 127.0.0.1 and print its address
@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= test
-ALL_EXTRAS := test,analysis,dashboard
+ALL_EXTRAS := test,analysis,dashboard,cluster
 
 # The first interpreter >= 3.12 among the usual names, then pyenv's installed versions.
 PYTHON_312 := $(shell for c in python3.12 python3.13 python3 python; do \

@@ -99,3 +99,26 @@ def test_runs_share_one_cluster_through_a_pool(cluster):
         first, second = sim.run(s, pool=pool), sim.run(settings("ensemble.mode=summary"), pool=pool)
     assert same(first, sim.run(settings()))
     assert same(second, sim.run(settings("ensemble.mode=summary")))
+
+
+def test_the_slurm_preset_runs_on_a_dask_jobqueue_cluster(monkeypatch, tmp_path):
+    """The SLURM set-up of docs/ensembles.md, with the job's worker command run here instead of by sbatch."""
+    import shlex
+    import subprocess
+
+    from dask_jobqueue import SLURMCluster
+
+    scheduler_file = tmp_path / "scheduler.json"
+    with SLURMCluster(cores=2, processes=2, memory="2GB", walltime="00:10:00",
+                      scheduler_options={"scheduler_file": str(scheduler_file), "host": "127.0.0.1"}) as cluster:
+        script = cluster.job_script()
+        assert "#SBATCH" in script and "--nworkers 2" in script
+        job = subprocess.Popen(shlex.split(script.strip().splitlines()[-1]), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            monkeypatch.setenv("GEOSIM_SCHEDULER_FILE", str(scheduler_file))
+            s = validate(compose([*COMMON, "+executor=slurm"]))
+            assert same(sim.run(s), sim.run(settings()))
+        finally:
+            job.terminate()
+            job.wait(timeout=60)
