@@ -15,6 +15,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="ipyparallel not installed")
     pytest.importorskip("ema_workbench")
 
+from sim import ConfigError  # noqa: E402
 from sim.analysis import abc, ema, execution, observe, sensitivity  # noqa: E402
 
 HEADER = "id,quantity,selector,start,end,aggregate,relation,ref_selector,ref_start,ref_end,value,low,high,published,dating,source"
@@ -91,7 +92,14 @@ def test_ema_experiments_on_dask_equal_those_in_process(on_dask):
 
 def test_executor_overrides_are_told_apart():
     where, rest = execution.split_overrides(["ensemble.executor=dask", "+ensemble.dask.address=tcp://h:1", "seed=3",
-                                             "ensemble.workers=2", "ensemble.chunk=8", "time.end=2024-01"])
-    assert where == ["ensemble.executor=dask", "+ensemble.dask.address=tcp://h:1", "ensemble.workers=2"]
+                                             "ensemble.workers=2", "ensemble.chunk=8", "time.end=2024-01",
+                                             "+executor=slurm"])
+    assert where == ["ensemble.executor=dask", "+ensemble.dask.address=tcp://h:1", "ensemble.workers=2",
+                     "+executor=slurm"]
     assert rest == ["seed=3", "ensemble.chunk=8", "time.end=2024-01"]
     assert execution.same_numbers("ensemble.chunk=8") and not execution.same_numbers("ensemble.replicates=8")
+    # the preset is honoured: a Dask client is tried (here an address where nothing listens), not this process
+    with pytest.raises(ConfigError, match="cannot connect to a Dask scheduler"), \
+            execution.pool(["seed=3", "+executor=dask", "ensemble.dask.address=tcp://127.0.0.1:9",
+                            "ensemble.dask.timeout=1"]):
+        pass

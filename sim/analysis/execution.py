@@ -16,8 +16,9 @@ from contextlib import contextmanager
 
 from ..errors import ConfigError
 
-EXECUTOR = ("ensemble.executor=", "ensemble.workers=", "ensemble.dask.")
-"""Override prefixes that choose where runs execute."""
+EXECUTOR = ("ensemble.executor=", "ensemble.workers=", "ensemble.dask.", "executor=")
+"""Override prefixes that choose where runs execute (``executor=``: the presets in conf/executor/,
+given as ``+executor=dask``)."""
 SAME_NUMBERS = (*EXECUTOR, "ensemble.chunk=")
 """Override prefixes that change how runs execute, never their numbers (chunks are bit-identical too)."""
 
