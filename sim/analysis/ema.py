@@ -137,12 +137,16 @@ def ema_model(uncertainties: dict[str, tuple[float, float]] | None = None, outco
     return model
 
 
-def run_experiment(models, experiment) -> dict:
-    """Run one EMA experiment of ``models`` in this process and return its outcomes (a task of
-    :func:`pool_evaluator`; module-level so that it pickles)."""
+def run_experiment(task: bytes) -> dict:
+    """Run one EMA experiment in this process and return its outcomes (a task of
+    :func:`pool_evaluator`; module-level so that it pickles). ``task`` is the pickled pair
+    (models, experiment), unpickled here so that EMA's import notice stays quiet in a worker."""
+    import pickle
+
     with _quiet():
         from ema_workbench.em_framework.experiment_runner import ExperimentRunner
 
+        models, experiment = pickle.loads(task)
     return ExperimentRunner(models).run_experiment(experiment)
 
 
@@ -170,9 +174,11 @@ def pool_evaluator(models, pool):
             pending = []
 
             def tasks():
+                import pickle
+
                 for experiment in experiments:
                     pending.append(experiment)
-                    yield run_experiment, self._msis, experiment
+                    yield run_experiment, pickle.dumps((self._msis, experiment))
 
             for outcomes in ordered(pool, tasks()):
                 callback(pending.pop(0), outcomes)
