@@ -176,12 +176,18 @@ def sobol_indices(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=No
             s = {"S1": np.zeros(D), "S1_conf": np.zeros(D), "ST": np.zeros(D), "ST_conf": np.zeros(D)}
         else:
             s = sobol_analyze.analyze(prob, y, calc_second_order=False, conf_level=conf_level,
-                                      num_resamples=num_resamples, seed=seed)
+                                      num_resamples=num_resamples, seed=bootstrap_seed(seed))
         for i, par in enumerate(prob["names"]):
             rows.append({"outcome": name, "parameter": par, "S1": float(s["S1"][i]), "S1_conf": float(s["S1_conf"][i]),
                          "ST": float(s["ST"][i]), "ST_conf": float(s["ST_conf"][i]),
                          "low": prob["bounds"][i][0], "high": prob["bounds"][i][1], "variance": float(np.var(y))})
     return flag(pd.DataFrame(rows))
+
+
+def bootstrap_seed(seed: int) -> int:
+    """The seed of SALib's bootstrap of the Sobol confidence intervals, derived from ``seed`` and
+    never 0 (SALib takes 0 as "no seed" and would draw from numpy's global generator)."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
 
 
 def flag(table: pd.DataFrame) -> pd.DataFrame:
