@@ -171,7 +171,9 @@ def pool_evaluator(models, pool):
             """The pool is opened and closed by its owner."""
 
         def evaluate_experiments(self, experiments, callback, **kwargs):
-            pending = []
+            from collections import deque
+
+            pending = deque()  # submitted, outcome not yet reported (ordered() returns in this order)
 
             def tasks():
                 import pickle
@@ -181,7 +183,7 @@ def pool_evaluator(models, pool):
                     yield run_experiment, pickle.dumps((self._msis, experiment))
 
             for outcomes in ordered(pool, tasks()):
-                callback(pending.pop(0), outcomes)
+                callback(pending.popleft(), outcomes)
 
     return PoolEvaluator(models)
 

@@ -191,7 +191,7 @@ def forecast_figure(quantity: str, rows: list[observe.Observation], ds_post, ds_
 
 def main(argv: list[str] | None = None) -> None:
     parser = abc.command_parser("geosim-hindcast", "Calibrate at a cutoff, forecast what was published after it, "
-                                            "score the forecast with proper scoring rules")
+                                                   "score the forecast with proper scoring rules")
     execution.command("geosim-hindcast", lambda: parser.parse_args(argv), _main)
 
 
