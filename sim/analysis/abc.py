@@ -21,6 +21,11 @@ each in proposal order until the population is full. Parameters that have a dist
 are not calibrated are drawn from their priors per replicate (``ensemble.sample_parameters``),
 so the posterior accounts for them.
 
+**Executor.** One pool (:func:`sim.ensemble.executor`, as the overrides ``ensemble.executor``,
+``ensemble.workers`` and ``ensemble.dask.*`` ask) is opened for the whole calibration and the
+predictive ensembles; every batch's chunks run on it, so worker processes or a Dask
+LocalCluster start once. The numbers do not depend on the executor or the worker count.
+
 **Determinism.** Each generation runs in a fresh :class:`pyabc.ABCSMC` loaded from the database,
 and seeds numpy's global generator (which pyabc's proposals use) and the model from (seed,
 generation, batch). A run killed at any point and started again with the same command resumes
@@ -48,7 +53,7 @@ from .. import parameters as prm
 from ..calendar import format_month, parse_month
 from ..errors import ConfigError, require
 from ..scenario import parse_yaml
-from . import observe
+from . import execution, observe
 
 log = logging.getLogger("geosim.calibrate")
 
@@ -378,8 +383,10 @@ def rms(x: dict, x0: dict) -> float:
 class Simulator:
     """Runs a batch of particles as one ensemble (one replicate each) and returns their misses."""
 
-    def __init__(self, settings, observations: list[observe.Observation], parameters: tuple[str, ...]):
-        self.settings, self.observations, self.parameters = settings, observations, parameters
+    def __init__(self, settings, observations: list[observe.Observation], parameters: tuple[str, ...], pool=None):
+        """``pool``: the :class:`sim.ensemble.Pool` every batch runs on (None: each run makes
+        its own, as ``settings`` ask)."""
+        self.settings, self.observations, self.parameters, self.pool = settings, observations, parameters, pool
 
     def run(self, thetas: list[dict], seed: int):
         from ..run import run
@@ -387,7 +394,7 @@ class Simulator:
         n = len(thetas)
         s = replace(self.settings, values={**self.settings.values, "ensemble.replicates": n, "seed": seed % 2**31})
         values = {p: np.array([th[f"p{i}"] for th in thetas], dtype=float) for i, p in enumerate(self.parameters)}
-        return run(s, param_values=values)
+        return run(s, param_values=values, pool=self.pool)
 
     def __call__(self, thetas: list[dict], seed: int) -> list[dict]:
         """One summary statistic per particle: ``{"miss": array of the observations' misses}``
@@ -422,15 +429,11 @@ def known(observations, cutoff: int) -> list[observe.Observation]:
     return [o for o in observations if o.published <= cutoff]
 
 
-_SAME_NUMBERS = ("ensemble.workers=", "ensemble.chunk=")
-"""Overrides that change how a run is executed, not its numbers (left out of the cache key)."""
-
-
 def cache_key(observations, cutoff: int, overrides: list[str], plan: Plan, seed: int) -> str:
     from .. import __version__
 
     doc = {"observations": [repr(replace(o, file="", line=0)) for o in observations], "cutoff": cutoff,
-           "overrides": [o for o in overrides if not o.startswith(_SAME_NUMBERS)], "plan": repr(plan), "seed": seed, "version": __version__,
+           "overrides": [o for o in overrides if not execution.same_numbers(o)], "plan": repr(plan), "seed": seed, "version": __version__,
            "engine": engine_fingerprint()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -452,9 +455,11 @@ def engine_fingerprint() -> str:
 
 
 def calibrate(overrides: list[str], observations: list[observe.Observation], cutoff: int, plan: Plan, seed: int,
-              outdir: Path, quiet: bool = False) -> dict:
+              outdir: Path, quiet: bool = False, pool=None) -> dict:
     """Calibrate on the observations published up to ``cutoff``; write the posterior files into
-    ``outdir``. Reuses a finished ``posterior.csv`` there; resumes from ``abc.db``."""
+    ``outdir``. Reuses a finished ``posterior.csv`` there; resumes from ``abc.db``. The batches
+    run on ``pool`` (a :class:`sim.ensemble.Pool`), else on one the overrides ask for, opened
+    for this calibration."""
     from .. import posterior as post
 
     outdir = Path(outdir)
@@ -487,7 +492,12 @@ def calibrate(overrides: list[str], observations: list[observe.Observation], cut
         meta.update(generations=0, note="no observation was published by the cutoff: these are prior draws")
         post.write(posterior_file, list(plan.parameters), values, weights, meta)
         return {"posterior": posterior_file, "cached": False, "rows": rows, "generations": [], "seconds": 0.0}
-    simulator = Simulator(settings, rows, plan.parameters)
+    if pool is None:
+        from ..ensemble import executor
+
+        with executor(settings) as own:
+            return calibrate(overrides, observations, cutoff, plan, seed, outdir, quiet, own)
+    simulator = Simulator(settings, rows, plan.parameters, pool)
 
     def report(t, eps, samples, particles):
         if not quiet:
@@ -528,14 +538,15 @@ def predictive_table(observations, ds_post, ds_prior=None):
     return pd.DataFrame(out)
 
 
-def ensembles(overrides, observations, posterior_file, replicates: int, seed: int, end: int):
-    """The posterior-predictive and the prior ensemble (same seed: common random numbers)."""
+def ensembles(overrides, observations, posterior_file, replicates: int, seed: int, end: int, pool=None):
+    """The posterior-predictive and the prior ensemble (same seed: common random numbers), on
+    ``pool`` if given."""
     from ..run import run
 
     base = base_settings(overrides, observations, end=end)
     common = {**base.values, "ensemble.replicates": replicates, "seed": seed}
-    ds_prior = run(replace(base, values=common))
-    ds_post = run(replace(base, values={**common, "ensemble.posterior": str(posterior_file)}))
+    ds_prior = run(replace(base, values=common), pool=pool)
+    ds_post = run(replace(base, values={**common, "ensemble.posterior": str(posterior_file)}), pool=pool)
     return ds_post, ds_prior
 
 
@@ -577,7 +588,8 @@ def plot_posterior(posterior_file: Path, path: Path, actors=None, seed: int = 0)
     return path
 
 
-def _parser(prog: str, doc: str) -> argparse.ArgumentParser:
+def command_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """The arguments of geosim-calibrate and geosim-hindcast."""
     ap = argparse.ArgumentParser(prog=prog, description=doc)
     ap.add_argument("--cutoff", required=True, help="YYYY-MM: use the observations published up to this month")
     ap.add_argument("--observations", nargs="+", metavar="FILE",
@@ -638,15 +650,8 @@ def outputs_dir(kind: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
-    args = _parser("geosim-calibrate", "Bayesian calibration (ABC-SMC) against observation files").parse_args(argv)
-    try:
-        _main(args)
-    except ConfigError as exc:
-        print(f"geosim-calibrate: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    parser = command_parser("geosim-calibrate", "Bayesian calibration (ABC-SMC) against observation files")
+    execution.command("geosim-calibrate", lambda: parser.parse_args(argv), _main)
 
 
 def _main(args) -> None:
@@ -657,11 +662,12 @@ def _main(args) -> None:
     outdir = Path(args.out) if args.out else Path("outputs") / "calibrations" / key
     print(f"calibrating {len(plan.parameters)} parameters on {len(rows)} observations published by "
           f"{format_month(cutoff)} ({plan.population} particles per generation) -> {outdir}", file=sys.stderr)
-    info = calibrate(overrides, observations, cutoff, plan, args.seed, outdir)
-    finish(info, overrides, observations, cutoff, plan, args.seed, outdir)
+    with execution.pool(overrides) as pool:
+        info = calibrate(overrides, observations, cutoff, plan, args.seed, outdir, pool=pool)
+        finish(info, overrides, observations, cutoff, plan, args.seed, outdir, pool)
 
 
-def finish(info, overrides, observations, cutoff, plan, seed, outdir: Path) -> dict:
+def finish(info, overrides, observations, cutoff, plan, seed, outdir: Path, pool=None) -> dict:
     """posterior.png and predictive.csv next to posterior.csv; prints the posterior table."""
     from .. import posterior as post
 
@@ -669,7 +675,7 @@ def finish(info, overrides, observations, cutoff, plan, seed, outdir: Path) -> d
     p = post.read(info["posterior"])
     plot_posterior(info["posterior"], outdir / "posterior.png", seed=seed)
     end = observe.last_month(observations)
-    ds_post, ds_prior = ensembles(overrides, observations, info["posterior"], plan.replicates, seed, end)
+    ds_post, ds_prior = ensembles(overrides, observations, info["posterior"], plan.replicates, seed, end, pool)
     table = predictive_table(rows or observations, ds_post, ds_prior)
     tmp = outdir / ".predictive.csv.part"
     table.to_csv(tmp, index=False, float_format="%.6g")

@@ -20,6 +20,13 @@ the horizon below a threshold, then PRIM finds the box of inputs where collapse 
     from sim.analysis.ema import discover
     box, experiments, outcomes = discover(n_experiments=200, threshold=0.2)
     print(box.inspect(style="data"))
+
+The experiments run on the executor of :mod:`sim.ensemble`, chosen by the overrides as for any
+run (``ensemble.executor``, ``ensemble.workers``, ``ensemble.dask.*``): :func:`pool_evaluator`
+is an EMA evaluator (EMA's extension point, a ``BaseEvaluator``) that hands each experiment to
+the pool as one task and reports the results in experiment order, so the experiments and
+outcomes are the same on any executor. Each experiment's model runs in the process that runs
+the task.
 """
 
 from __future__ import annotations
@@ -28,12 +35,12 @@ import argparse
 import contextlib
 import copy
 import functools
-import sys
 import warnings
 
 import numpy as np
 
 from ..errors import ConfigError, require
+from . import execution
 
 DISCOVERY: dict[str, tuple[float, float]] = {
     "shocks.assad_fall.insecurity": (0.0, 0.8),
@@ -130,20 +137,74 @@ def ema_model(uncertainties: dict[str, tuple[float, float]] | None = None, outco
     return model
 
 
+def run_experiment(task: bytes) -> dict:
+    """Run one EMA experiment in this process and return its outcomes (a task of
+    :func:`pool_evaluator`; module-level so that it pickles). ``task`` is the pickled pair
+    (models, experiment), unpickled here so that EMA's import notice stays quiet in a worker."""
+    import pickle
+
+    with _quiet():
+        from ema_workbench.em_framework.experiment_runner import ExperimentRunner
+
+        models, experiment = pickle.loads(task)
+    return ExperimentRunner(models).run_experiment(experiment)
+
+
+def pool_evaluator(models, pool):
+    """An EMA evaluator that runs each experiment as one task on ``pool`` (a
+    :class:`sim.ensemble.Pool`, from :func:`sim.ensemble.executor` or
+    :func:`sim.analysis.execution.pool`) and reports the outcomes in experiment order.
+
+    >>> with execution.pool(["ensemble.workers=2"]) as p, pool_evaluator(model, p) as evaluator:
+    ...     experiments, outcomes = evaluator.perform_experiments(scenarios=100)
+    """
+    with _quiet():
+        from ema_workbench.em_framework.evaluators import BaseEvaluator
+
+    from ..ensemble import ordered
+
+    class PoolEvaluator(BaseEvaluator):
+        def initialize(self):
+            """The pool is opened and closed by its owner."""
+
+        def finalize(self):
+            """The pool is opened and closed by its owner."""
+
+        def evaluate_experiments(self, experiments, callback, **kwargs):
+            from collections import deque
+
+            pending = deque()  # submitted, outcome not yet reported (ordered() returns in this order)
+
+            def tasks():
+                import pickle
+
+                for experiment in experiments:
+                    pending.append(experiment)
+                    yield run_experiment, pickle.dumps((self._msis, experiment))
+
+            for outcomes in ordered(pool, tasks()):
+                callback(pending.popleft(), outcomes)
+
+    return PoolEvaluator(models)
+
+
 def discover(n_experiments: int = 200, threshold: float = 0.2, outcome: str = "russia_iran_composite",
              uncertainties: dict[str, tuple[float, float]] | None = None, scenario: str = "combined",
              replicates: int = 5, seed: int = 0, overrides: str = "", peel_alpha: float = 0.1):
     """Run ``n_experiments`` (Latin hypercube) and PRIM on ``outcome < threshold``.
 
+    ``overrides`` (Hydra overrides separated by spaces) configure the model; those among them
+    that choose the executor (``ensemble.executor``, ``ensemble.workers``, ``ensemble.dask.*``)
+    say where the experiments run, one task each (default: one after the other in this process).
     Returns (the PRIM box, the experiments DataFrame, the outcomes dict). The box's limits
     use EMA's names (``dynamics__weight__glue``).
     """
     with _quiet():
-        from ema_workbench import SequentialEvaluator
         from ema_workbench.analysis import prim
 
-    model = ema_model(uncertainties, [outcome], scenario, replicates, seed, overrides)
-    with SequentialEvaluator(model) as evaluator:
+    where, rest = execution.split_overrides(overrides.split())
+    model = ema_model(uncertainties, [outcome], scenario, replicates, seed, " ".join(rest))
+    with execution.pool(where) as pool, pool_evaluator(model, pool) as evaluator:
         experiments, results = evaluator.perform_experiments(scenarios=n_experiments,
                                                             uncertainty_sampling_kwargs={"rng": seed})
     x = experiments[[u.name for u in model.uncertainties]]
@@ -179,13 +240,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", default="combined")
     parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    try:
-        box, _experiments, results = discover(args.experiments, args.threshold, scenario=args.scenario,
-                                              replicates=args.replicates, seed=args.seed)
-    except ConfigError as exc:
-        print(f"geosim ema: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    parser.add_argument("overrides", nargs="*", help="configuration overrides, e.g. ensemble.executor=dask "
+                        "ensemble.workers=4 (where the experiments run) or time.end=2026-12")
+    execution.command("geosim ema", lambda: parser.parse_args(argv), _main)
+
+
+def _main(args) -> None:
+    box, _experiments, results = discover(args.experiments, args.threshold, scenario=args.scenario,
+                                          replicates=args.replicates, seed=args.seed,
+                                          overrides=" ".join(args.overrides))
     y = np.asarray(results["russia_iran_composite"]) < args.threshold
     print(f"{y.sum()} of {len(y)} experiments end with Russia–Iran composite < {args.threshold}")
     print(f"PRIM box: coverage {box.coverage:.2f}, density {box.density:.2f}, mass {box.mass:.2f}")

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..calendar import format_month
 from ..errors import ConfigError, require
-from . import abc, observe, scores
+from . import abc, execution, observe, scores
 
 DEFAULT_SCENARIO = "combined"
 
@@ -190,16 +190,9 @@ def forecast_figure(quantity: str, rows: list[observe.Observation], ds_post, ds_
 
 
 def main(argv: list[str] | None = None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
-    args = abc._parser("geosim-hindcast", "Calibrate at a cutoff, forecast what was published after it, "
-                                          "score the forecast with proper scoring rules").parse_args(argv)
-    try:
-        _main(args)
-    except ConfigError as exc:
-        print(f"geosim-hindcast: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    parser = abc.command_parser("geosim-hindcast", "Calibrate at a cutoff, forecast what was published after it, "
+                                                   "score the forecast with proper scoring rules")
+    execution.command("geosim-hindcast", lambda: parser.parse_args(argv), _main)
 
 
 @dataclass
@@ -260,9 +253,10 @@ def _hindcast(args, calibrations=None, quiet: bool = False) -> Hindcast:
     if not quiet:
         print(f"hindcast from {format_month(cutoff)}: {len(known)} observations known, {len(scored)} to forecast; "
               f"{' '.join(overrides)}; calibration in {cal_dir}", file=sys.stderr)
-    info = abc.calibrate(overrides, observations, cutoff, plan, args.seed, cal_dir, quiet=quiet)
-    ds_post, ds_prior = abc.ensembles(overrides, observations, info["posterior"], plan.replicates, args.seed,
-                                      observe.last_month(observations))
+    with execution.pool(overrides) as pool:  # one executor for the calibration and the ensembles
+        info = abc.calibrate(overrides, observations, cutoff, plan, args.seed, cal_dir, quiet=quiet, pool=pool)
+        ds_post, ds_prior = abc.ensembles(overrides, observations, info["posterior"], plan.replicates, args.seed,
+                                          observe.last_month(observations), pool)
     table = score(scored, known, ds_post, ds_prior)
     out = headline(table)
     out.update(cutoff=format_month(cutoff), n_known=len(known), scenario=next(

@@ -16,8 +16,10 @@ point j, made of the rows A_j, AB_j^1 … AB_j^D, B_j (Morris: one trajectory of
 j). Row k of every block goes into model run k, as replicate j, and every run uses the same
 seed; so all points of a block see the same random numbers, and an index measures the effect
 of the parameters, not of the noise (a parameter without influence gets exactly ST = 0). That
-is D+2 runs of N replicates each (``sim.run(settings, param_values=...)``), spread over
-``--jobs`` processes.
+is D+2 runs of N replicates each (``sim.run(settings, param_values=...)``). Each run is one
+task on the executor of :mod:`sim.ensemble` (:func:`sim.analysis.execution.pool`): ``--jobs``
+processes on this machine, or Dask workers with ``ensemble.executor=dask``; every run holds
+its own random numbers, so the indices are the same on any executor and worker count.
 
 What the indices are shares of: the noise is not averaged away. Different base points j are
 different replicates, with different random numbers, so the total variance V of an outcome over
@@ -44,10 +46,8 @@ import argparse
 import datetime as _dt
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,9 @@ import pandas as pd
 import yaml
 
 from .. import parameters as prm
+from ..ensemble import IN_PROCESS, ordered
 from ..errors import ConfigError, require
+from . import execution
 
 GROUPS = ("dynamics.", "exchange.", "war.")
 EXCLUDED_PREFIXES = ("dynamics.composite.",)
@@ -136,10 +138,14 @@ def problem(ranges: dict[str, tuple[float, float]]) -> dict:
 # --------------------------------------------------------------------------------------------
 
 def _evaluate_blocks(X: np.ndarray, block: int, evaluate: Evaluate, pool=None) -> dict[str, np.ndarray]:
-    """Rows k, k+block, k+2 block, ... form run k; returns outputs in the design's row order."""
+    """Rows k, k+block, k+2 block, ... form run k; returns outputs in the design's row order.
+
+    Each run is one task ``evaluate(rows)`` on ``pool`` (a :class:`sim.ensemble.Pool`; None:
+    this process); on a process or Dask pool ``evaluate`` must pickle (a module-level function
+    or an instance such as :class:`ModelEvaluator`)."""
     n = X.shape[0] // block
-    parts = [X[k::block] for k in range(block)]
-    results = list(pool.map(evaluate, parts)) if pool is not None else [evaluate(p) for p in parts]
+    parts = [np.ascontiguousarray(X[k::block]) for k in range(block)]
+    results = list(ordered(pool or IN_PROCESS, [(evaluate, p) for p in parts]))
     out = {}
     for name in results[0]:
         y = np.empty((n, block))
@@ -170,12 +176,18 @@ def sobol_indices(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=No
             s = {"S1": np.zeros(D), "S1_conf": np.zeros(D), "ST": np.zeros(D), "ST_conf": np.zeros(D)}
         else:
             s = sobol_analyze.analyze(prob, y, calc_second_order=False, conf_level=conf_level,
-                                      num_resamples=num_resamples, seed=seed)
+                                      num_resamples=num_resamples, seed=bootstrap_seed(seed))
         for i, par in enumerate(prob["names"]):
             rows.append({"outcome": name, "parameter": par, "S1": float(s["S1"][i]), "S1_conf": float(s["S1_conf"][i]),
                          "ST": float(s["ST"][i]), "ST_conf": float(s["ST_conf"][i]),
                          "low": prob["bounds"][i][0], "high": prob["bounds"][i][1], "variance": float(np.var(y))})
     return flag(pd.DataFrame(rows))
+
+
+def bootstrap_seed(seed: int) -> int:
+    """The seed of SALib's bootstrap of the Sobol confidence intervals, derived from ``seed`` and
+    never 0 (SALib takes 0 as "no seed" and would draw from numpy's global generator)."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
 
 
 def flag(table: pd.DataFrame) -> pd.DataFrame:
@@ -215,7 +227,7 @@ def noise_share(evaluate: Evaluate, prob: dict, n: int, variance: dict[str, floa
     the random numbers alone make."""
     centre = np.array([(lo + hi) / 2 for lo, hi in prob["bounds"]])
     X = np.tile(centre, (n, 1))
-    y = pool.submit(evaluate, X).result() if pool is not None else evaluate(X)
+    (y,) = ordered(pool or IN_PROCESS, [(evaluate, X)])
     return {name: float(np.var(np.asarray(v, dtype=float)) / variance[name]) if variance.get(name) else float("nan")
             for name, v in y.items() if name in variance}
 
@@ -246,7 +258,10 @@ def morris_effects(prob: dict, evaluate: Evaluate, n: int, seed: int = 0, pool=N
 # --------------------------------------------------------------------------------------------
 
 class ModelEvaluator:
-    """Runs the configured model with one replicate per sample point; returns chosen outcomes."""
+    """Runs the configured model with one replicate per sample point; returns chosen outcomes.
+
+    A task of the analysis' pool: it pickles (with the settings composed so far) and runs its
+    model in the process that calls it (the pool spreads the runs, not their chunks)."""
 
     def __init__(self, overrides: list[str], names: list[str], outcomes: list[str]):
         self.overrides, self.names, self.outcomes = list(overrides), list(names), list(outcomes)
@@ -263,23 +278,11 @@ class ModelEvaluator:
         from .. import outcomes as oc
         from ..run import run
 
+        _single_threaded()
         settings = self.settings(X.shape[0])
-        ds = run(settings, param_values={name: X[:, i] for i, name in enumerate(self.names)})
+        ds = run(settings, param_values={name: X[:, i] for i, name in enumerate(self.names)}, pool=IN_PROCESS)
         values = oc.values(ds)
         return {name: values[name] for name in self.outcomes}
-
-
-_WORKER: ModelEvaluator | None = None
-
-
-def _init_worker(overrides, names, outcomes) -> None:
-    global _WORKER
-    _single_threaded()
-    _WORKER = ModelEvaluator(overrides, names, outcomes)
-
-
-def _worker_evaluate(X: np.ndarray) -> dict[str, np.ndarray]:
-    return _WORKER(X)
 
 
 def _single_threaded() -> None:
@@ -308,17 +311,16 @@ def default_outcomes(overrides: list[str]) -> tuple[list[str], list[str], list[s
 
 def analyse(overrides: list[str], ranges: dict[str, tuple[float, float]], outcomes: list[str], n: int,
             method: str = "sobol", seed: int = 0, jobs: int = 1) -> pd.DataFrame:
-    """Sobol or Morris indices of the model's ``outcomes`` over ``ranges``."""
-    prob = problem(ranges)
-    if jobs > 1:
-        import multiprocessing as mp
+    """Sobol or Morris indices of the model's ``outcomes`` over ``ranges``.
 
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(overrides, prob["names"], outcomes)) as pool:
-            return _dispatch(method, prob, _worker_evaluate, n, seed, pool)
-    _single_threaded()
-    return _dispatch(method, prob, ModelEvaluator(overrides, prob["names"], outcomes), n, seed, None)
+    The runs are tasks on the executor that ``overrides`` name (``ensemble.executor``,
+    ``ensemble.dask.*``) with ``jobs`` workers: this process for local and 1, else processes
+    or Dask workers. The result is the same whichever."""
+    prob = problem(ranges)
+    evaluate = ModelEvaluator(overrides, prob["names"], outcomes)
+    evaluate.settings(n)  # composed once here; the tasks carry it
+    with execution.pool(overrides, workers=jobs) as pool:
+        return _dispatch(method, prob, evaluate, n, seed, pool)
 
 
 def _dispatch(method, prob, evaluate, n, seed, pool) -> pd.DataFrame:
@@ -358,15 +360,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # a command writes figure files: no window (library code leaves the backend alone)
-    args = _parser().parse_intermixed_args(argv)
-    try:
-        _main(args)
-    except ConfigError as exc:
-        print(f"geosim-sensitivity: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    execution.command("geosim-sensitivity", lambda: _parser().parse_intermixed_args(argv), _main)
 
 
 def _main(args) -> None:
