@@ -424,12 +424,16 @@ def _execute(tasks: list[tuple], settings: Settings, workers: int, progress, poo
 
 
 def _progress(settings: Settings, total: int):
-    """A progress bar (silent off a terminal). Its class has no monitor thread (tqdm starts one
-    per process by default, which would outlive the run)."""
+    """A progress bar: silent off a terminal and in worker processes (a run that is one task of
+    an analysis). Its class has no monitor thread (tqdm starts one per process by default,
+    which would outlive the run)."""
+    import multiprocessing
+
     from tqdm.auto import tqdm
 
     bar = type("Progress", (tqdm,), {"monitor_interval": 0})
-    return bar(total=total, unit="rep", unit_scale=True, disable=None, leave=False,
+    worker = multiprocessing.parent_process() is not None
+    return bar(total=total, unit="rep", unit_scale=True, disable=True if worker else None, leave=False,
                 desc=f"{settings.scenario.name} ({settings['ensemble.mode']})")
 
 
