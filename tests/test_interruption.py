@@ -105,7 +105,8 @@ def test_ctrl_c_during_a_run_on_workers_leaves_no_process_segment_or_file(tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | {"TMPDIR": str(tmp)}
     shm_before = {*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*")}
     proc = subprocess.Popen([sys.executable, "-m", "sim", "scenario=combined", "ensemble.replicates=4000",
-                             "ensemble.block=250", "ensemble.workers=2", f"hydra.run.dir={tmp_path / 'out'}"],
+                             "ensemble.block=250", "ensemble.chunk=250", "ensemble.workers=2",
+                             f"hydra.run.dir={tmp_path / 'out'}"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: set[int] = set()
     deadline = time.monotonic() + 120
