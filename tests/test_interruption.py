@@ -57,19 +57,20 @@ def test_sigkill_at_several_moments(tmp_path):
     simulate, write = t_writing - t_started, t_done - t_writing
 
     outcomes = {}
-    moments = {"simulating": (".hydra", 0.5 * simulate), "writing, early": ("part", 0.1 * write),
+    moments = {"simulating": (".hydra", 0.25 * simulate), "writing, early": ("part", 0.1 * write),
                "writing, late": ("part", 0.7 * write)}
     for k, (moment, (after, delay)) in enumerate(moments.items()):
         out = tmp_path / f"kill{k}"
         proc = start(out)
         wait_for(proc, out, writing if after == "part" else lambda found: ".hydra" in found)
         time.sleep(delay)
-        in_write = writing(names(out))
+        found = names(out)  # what the run was doing when killed (summary.csv comes just before results.nc)
+        phase = "writing" if writing(found) else "simulating" if "summary.csv" not in found else "between"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         path = out / "results.nc"
         if not path.exists():
-            outcomes[moment] = "absent, killed while writing" if in_write else "absent"
+            outcomes[moment] = f"absent, killed while {phase}"
             continue
         try:
             ds = sim.load(path)  # present: it must be complete, identical to the uninterrupted run
@@ -78,10 +79,10 @@ def test_sigkill_at_several_moments(tmp_path):
         assert ds.sizes == reference.sizes
         assert (ds["strength"].values == reference["strength"].values).all()
         outcomes[moment] = "complete"
-    assert outcomes["simulating"] == "absent", outcomes
-    # the kills did land in the writing of results.nc, and left no results.nc behind
-    assert outcomes["writing, early"] == "absent, killed while writing", outcomes
-    assert outcomes["writing, late"] in ("absent, killed while writing", "complete"), outcomes
+    # the kills did land while the run simulated and while it wrote results.nc, and left none behind
+    # (the moments come from the uninterrupted run; a kill run on a less busy machine is ahead of them)
+    assert "absent, killed while simulating" in outcomes.values(), outcomes
+    assert "absent, killed while writing" in outcomes.values(), outcomes
 
 
 def children(pid: int) -> set[int]:
