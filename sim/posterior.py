@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, read_text
 
 
 @dataclass(frozen=True)
@@ -62,17 +62,9 @@ def write(path: str | Path, parameters: list[str], values: np.ndarray, weights: 
 def read(path: str | Path) -> Posterior:
     """Read a posterior file. Raises ConfigError (one line: file, line, what is allowed)."""
     path = Path(path)
-    allowed = "allowed: a posterior.csv written by geosim-calibrate"
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"ensemble.posterior = {path}: file not found; {allowed}") from None
-    except OSError as exc:
-        raise ConfigError(f"ensemble.posterior = {path}: cannot read it ({exc.strerror}); {allowed}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file; {allowed}") from None
+    what = "a posterior.csv written by geosim-calibrate"
+    text = read_text(path, "posterior file", what, name=f"ensemble.posterior = {path}")
+    allowed = f"allowed: {what}"
     meta: dict[str, str] = {}
     header: list[str] | None = None
     rows: list[list[float]] = []

@@ -49,7 +49,7 @@ import yaml
 
 from . import parameters as prm
 from .calendar import format_month, parse_month
-from .errors import ConfigError
+from .errors import ConfigError, read_text
 from .settings import EARLIEST, LATEST, Settings, clean, suggest
 
 NAMED_SHOCKS = ("assad_fall", "trump_talks", "snapback")
@@ -290,19 +290,7 @@ def _build(doc: dict, where: str, base: Path, settings: Settings, stack: tuple[P
 
 def _read_yaml(path: Path) -> dict:
     where = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ConfigError(f"{where}: file is {size:,} bytes; a scenario file may have at most {MAX_BYTES:,}")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{where}: not a text file (not UTF-8); a scenario is a YAML text file") from None
-    if "\x00" in text:
-        raise ConfigError(f"{where}: not a text file (contains NUL bytes); a scenario is a YAML text file")
+    text = read_text(path, "scenario file", "a UTF-8 YAML text file (README.md, section Scenarios)", max_bytes=MAX_BYTES)
     doc = parse_yaml(text, where)
     if doc is None:
         raise ConfigError(f"{where}: the file is empty; a scenario needs at least 'events' or 'include'")

@@ -18,7 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import ConfigError
+from sim import ConfigError, posterior
+from sim.analysis import landscape, observe
+from sim.errors import read_text
 from sim.parameters import registry
 from sim.scenario import load_scenario
 
@@ -102,6 +104,48 @@ def test_bad_results_file(tmp_path, case):
     with pytest.raises(ConfigError) as info:
         sim.load(path)
     assert expected in str(info.value) and str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+USER_FILE_CASES = {
+    "missing": (lambda p: None, "file not found"),
+    "directory": (lambda p: p.mkdir(), "a directory"),
+    "binary": (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00"), "not a text file (binary content"),
+    "latin-1": (lambda p: p.write_bytes("id,n\xe4me\n".encode("latin-1")), "not a text file (not UTF-8 at byte 4)"),
+}
+# Each reader of a user file, as (call, what its message says is allowed). The file checks come
+# before any use of the observation reader's reference run, so it gets none here.
+USER_FILE_READERS = {
+    "scenario": (lambda p: load_scenario(str(p), make_settings()), "a UTF-8 YAML text file"),
+    "observations": (lambda p: observe.read(p, None), "a UTF-8 CSV file with a header row"),
+    "posterior": (lambda p: posterior.read(p), "a posterior.csv written by geosim-calibrate"),
+    "landscape": (lambda p: landscape._rows(p), "a UTF-8 CSV file"),
+}
+
+
+@pytest.mark.parametrize("case", list(USER_FILE_CASES))
+@pytest.mark.parametrize("reader", list(USER_FILE_READERS))
+def test_every_user_file_reader_refuses_a_bad_file_in_one_line(tmp_path, reader, case):
+    make, expected = USER_FILE_CASES[case]
+    call, allowed = USER_FILE_READERS[reader]
+    path = tmp_path / "input.yaml"
+    make(path)
+    with pytest.raises(ConfigError) as info:
+        call(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    if reader == "scenario" and case in ("missing", "directory"):  # refused when the name is resolved
+        assert ("file not found" if case == "missing" else "is not a file") in message
+    else:
+        assert expected in message and f"allowed: {allowed}" in message
+
+
+def test_read_text_drops_a_byte_order_mark_and_refuses_a_file_too_large(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffid,value\n1,2\n".encode())
+    assert read_text(path, "CSV file", "x") == "id,value\n1,2\n"
+    with pytest.raises(ConfigError, match=r"excel\.csv: the CSV file is 16 bytes, more than the 15 allowed; allowed: x$"):
+        read_text(path, "CSV file", "x", max_bytes=15)
+    assert read_text(path, "CSV file", "x", max_bytes=16).startswith("id")
 
 
 CLI_CASES = [

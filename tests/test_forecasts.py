@@ -218,7 +218,7 @@ def test_simulation_based_recovery_on_the_real_model(tmp_path):
 
 def _calibrate_cmd(out: Path, obs: Path) -> list[str]:
     return [sys.executable, "-m", "sim.analysis.abc", "--cutoff", "2025-01", "--observations", str(obs),
-            "--population", "100", "--generations", "3", "--replicates", "20", "--seed", "5", "--out", str(out),
+            "--population", "60", "--generations", "3", "--replicates", "20", "--seed", "5", "--out", str(out),
             "scenario=combined"]
 
 
@@ -304,8 +304,8 @@ def test_hindcast_command_end_to_end(tmp_path):
     exe = Path(sys.executable).parent / "geosim-hindcast"
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     out = tmp_path / "hc"
-    proc = subprocess.run([str(exe), "--cutoff", "2023-12", "--observations", str(obs), "--population", "100",
-                           "--generations", "2", "--replicates", "100", "--out", str(out)], cwd=tmp_path,
+    proc = subprocess.run([str(exe), "--cutoff", "2023-12", "--observations", str(obs), "--population", "50",
+                           "--generations", "2", "--replicates", "40", "--out", str(out)], cwd=tmp_path,
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -325,8 +325,8 @@ def test_hindcast_command_end_to_end(tmp_path):
                  "forecast_strength.png", "posterior.csv", "posterior.png", "predictive.csv"):
         assert (out / name).stat().st_size > 0, name
     assert (tmp_path / "outputs" / "calibrations").is_dir()  # the cached calibration
-    again = subprocess.run([str(exe), "--cutoff", "2023-12", "--observations", str(obs), "--population", "100",
-                            "--generations", "2", "--replicates", "100", "--out", str(tmp_path / "hc2")],
+    again = subprocess.run([str(exe), "--cutoff", "2023-12", "--observations", str(obs), "--population", "50",
+                            "--generations", "2", "--replicates", "40", "--out", str(tmp_path / "hc2")],
                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1])["brier"] == result["brier"]
     assert (tmp_path / "hc2" / "scores.csv").read_text() == (out / "scores.csv").read_text()

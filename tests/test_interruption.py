@@ -13,7 +13,7 @@ from sim import ConfigError
 
 from .conftest import ROOT
 
-ARGS = ["scenario=combined", "ensemble.replicates=800"]
+ARGS = ["scenario=combined", "ensemble.replicates=200", "output.plots=false"]
 
 
 def start(out):
@@ -22,32 +22,67 @@ def start(out):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_sigkill_at_several_moments(tmp_path):
-    t0 = time.perf_counter()
-    full = start(tmp_path / "full")
-    assert full.wait(timeout=300) == 0
-    duration = time.perf_counter() - t0
-    reference = sim.load(tmp_path / "full" / "results.nc")
+def names(out) -> set[str]:
+    try:
+        return {e.name for e in os.scandir(out)}
+    except FileNotFoundError:
+        return set()
 
-    outcomes = []
-    for k, fraction in enumerate((0.2, 0.5, 0.75, 0.85, 0.92, 0.97)):
+
+def writing(found: set[str]) -> bool:
+    """results.nc is being written: its temporary file is there."""
+    return any(n.startswith(".results.nc.") and n.endswith(".part") for n in found)
+
+
+def wait_for(proc, out, condition) -> float:
+    """Poll ``out`` every few milliseconds until ``condition(names)``; the moment it held."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if condition(names(out)):
+            return time.monotonic()
+        assert proc.poll() is None or condition(names(out)), f"the run ended first: {sorted(names(out))}"
+        time.sleep(0.002)
+    raise AssertionError(f"timed out waiting in {out}")
+
+
+def test_sigkill_at_several_moments(tmp_path):
+    """The kills land at moments taken from an uninterrupted run: while it simulates, and early and
+    late in the writing of results.nc (its temporary file present, not yet renamed)."""
+    full = start(tmp_path / "full")
+    t_started = wait_for(full, tmp_path / "full", lambda found: ".hydra" in found)
+    t_writing = wait_for(full, tmp_path / "full", writing)
+    t_done = wait_for(full, tmp_path / "full", lambda found: "results.nc" in found)
+    assert full.wait(timeout=300) == 0
+    reference = sim.load(tmp_path / "full" / "results.nc")
+    simulate, write = t_writing - t_started, t_done - t_writing
+
+    outcomes = {}
+    moments = {"simulating": (".hydra", 0.25 * simulate), "writing, early": ("part", 0.1 * write),
+               "writing, late": ("part", 0.7 * write)}
+    for k, (moment, (after, delay)) in enumerate(moments.items()):
         out = tmp_path / f"kill{k}"
         proc = start(out)
-        time.sleep(duration * fraction)
+        wait_for(proc, out, writing if after == "part" else lambda found: ".hydra" in found)
+        time.sleep(delay)
+        found = names(out)  # what the run was doing when killed (summary.csv comes just before results.nc)
+        phase = "writing" if writing(found) else "simulating" if "summary.csv" not in found else "between"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         path = out / "results.nc"
         if not path.exists():
-            outcomes.append("absent")
+            outcomes[moment] = f"absent, killed while {phase}"
             continue
         try:
             ds = sim.load(path)  # present: it must be complete, identical to the uninterrupted run
         except ConfigError:
-            raise AssertionError(f"a killed run left an unreadable {path}") from None
+            raise AssertionError(f"a run killed {moment} left an unreadable {path}") from None
         assert ds.sizes == reference.sizes
         assert (ds["strength"].values == reference["strength"].values).all()
-        outcomes.append("complete")
-    assert "absent" in outcomes  # the kills did land during the run
+        outcomes[moment] = "complete"
+    # the kills did land while the run simulated and while it wrote results.nc, and left none behind
+    # (the moments come from the uninterrupted run; a kill run on a less busy machine is ahead of them)
+    assert "absent, killed while simulating" in outcomes.values(), outcomes
+    assert "absent, killed while writing" in outcomes.values(), outcomes
 
 
 def children(pid: int) -> set[int]:
@@ -71,7 +106,8 @@ def test_ctrl_c_during_a_run_on_workers_leaves_no_process_segment_or_file(tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | {"TMPDIR": str(tmp)}
     shm_before = {*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*")}
     proc = subprocess.Popen([sys.executable, "-m", "sim", "scenario=combined", "ensemble.replicates=4000",
-                             "ensemble.block=250", "ensemble.workers=2", f"hydra.run.dir={tmp_path / 'out'}"],
+                             "ensemble.block=250", "ensemble.chunk=250", "ensemble.workers=2",
+                             f"hydra.run.dir={tmp_path / 'out'}"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: set[int] = set()
     deadline = time.monotonic() + 120

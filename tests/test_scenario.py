@@ -117,7 +117,7 @@ def test_binary_file(tmp_path, settings):
 def test_huge_file(tmp_path, settings):
     path = tmp_path / "huge.yaml"
     path.write_text("# " + "x" * 1_100_000)
-    assert "at most" in load_error(settings, str(path))
+    assert "more than the 1,000,000 allowed" in load_error(settings, str(path))
 
 
 def test_missing_file_and_unknown_preset(settings):

@@ -34,21 +34,23 @@ def check_complete(out, n_jobs: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def basic_sweep(tmp_path_factory):
-    """The issue's command: five scenarios x three seeds with the basic launcher."""
+    """Five scenarios x two seeds with the basic launcher (the preset compare_scenarios has three
+    seeds: test_presets_compose)."""
     tmp = tmp_path_factory.mktemp("basic")
-    proc, out = sweep(tmp, "scenario=" + ",".join(SCENARIOS), "seed=0,1,2")
+    proc, out = sweep(tmp, "scenario=" + ",".join(SCENARIOS), "seed=0,1")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 
 
 def test_basic_launcher_scenarios_by_seeds(basic_sweep):
-    table = check_complete(basic_sweep, 15)
-    assert table["scenario"].tolist() == [s for s in SCENARIOS for _ in range(3)]
-    assert table["seed"].tolist() == [0, 1, 2] * 5
+    table = check_complete(basic_sweep, 10)
+    assert table["scenario"].tolist() == [s for s in SCENARIOS for _ in range(2)]
+    assert table["seed"].tolist() == [0, 1] * 5
     by = table.groupby("scenario")["russia_iran_military"].mean()
     assert by["assad_fall"] < by["baseline"] - 0.2  # the Syrian pillar's loss reached the jobs
     # common random numbers: the same seed gives the same history before the first shock
-    assert table.loc[0, "drone_import_share_2023_01"] == table.loc[3, "drone_import_share_2023_01"]
+    assert table.loc[0, "drone_import_share_2023_01"] == table.loc[2, "drone_import_share_2023_01"]
+    assert table.loc[0, "drone_import_share_2023_01"] != table.loc[1, "drone_import_share_2023_01"]
 
 
 def test_aggregate_complete_sweep_rebuilds_the_same_table(basic_sweep, tmp_path):
@@ -58,7 +60,7 @@ def test_aggregate_complete_sweep_rebuilds_the_same_table(basic_sweep, tmp_path)
         (copy / name).unlink()
     proc = run_cli([script("geosim-aggregate"), str(copy)], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "15 jobs expected, 15 complete" in proc.stdout
+    assert "10 jobs expected, 10 complete" in proc.stdout
     assert "missing" not in proc.stdout
     pd.testing.assert_frame_equal(pd.read_csv(copy / "sweep_results.csv"), pd.read_csv(basic_sweep / "sweep_results.csv"))
     assert (copy / "comparison_outcomes.png").is_file()
@@ -100,12 +102,11 @@ def test_aggregate_bad_folder_exits_2(tmp_path):
 
 
 def test_joblib_launcher(tmp_path):
-    proc, out = sweep(tmp_path, "scenario=baseline,snapback", "seed=0,1", "hydra/launcher=joblib",
-                      "hydra.launcher.n_jobs=2")
+    proc, out = sweep(tmp_path, "scenario=baseline,snapback", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Joblib.Parallel" in proc.stdout + proc.stderr
-    table = check_complete(out, 4)
-    assert table["scenario"].tolist() == ["baseline", "baseline", "snapback", "snapback"]
+    table = check_complete(out, 2)
+    assert table["scenario"].tolist() == ["baseline", "snapback"]
 
 
 def test_submitit_local_launcher(tmp_path):

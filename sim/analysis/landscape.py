@@ -29,23 +29,14 @@ from ..alignment import (  # noqa: F401  (the theory, used here and re-exported)
     energies,
     local_minima,
 )
-from ..errors import ConfigError
+from ..errors import ConfigError, read_text
 
 # --------------------------------------------------------------------------------------------
 # Files and the command line
 # --------------------------------------------------------------------------------------------
 
 def _rows(path: Path) -> list[list[str]]:
-    if not path.exists():
-        raise ConfigError(f"{path}: file not found")
-    if not path.is_file():
-        raise ConfigError(f"{path}: not a file")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file; expected a CSV file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = read_text(path, "CSV file", "a UTF-8 CSV file with a header row (docs/analysis.md)")
     rows = [[cell.strip() for cell in row] for row in csv.reader(text.splitlines())]
     return [r for r in rows if any(r)]
 

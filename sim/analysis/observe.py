@@ -37,7 +37,7 @@ import numpy as np
 import xarray as xr
 
 from ..calendar import format_month, parse_month
-from ..errors import ConfigError
+from ..errors import ConfigError, read_text
 
 REQUIRED = ("id", "quantity", "selector", "start", "end", "aggregate", "published", "source")
 OPTIONAL = ("relation", "ref_selector", "ref_start", "ref_end", "value", "low", "high", "dating", "note")
@@ -172,19 +172,9 @@ def load(paths: list[str | Path], reference: xr.Dataset) -> list[Observation]:
 def read(path: str | Path, reference: xr.Dataset) -> list[Observation]:
     path = Path(path)
     name = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{name}: observation file not found") from None
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read the observation file ({exc.strerror})") from None
-    allowed_text = "allowed: a UTF-8 CSV file with a header row (docs/forecasting.md)"
-    if b"\x00" in raw[:65536]:
-        raise ConfigError(f"{name}: not a text file (binary content); {allowed_text}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start}); {allowed_text}") from None
+    allowed = "a UTF-8 CSV file with a header row (docs/forecasting.md)"
+    text = read_text(path, "observation file", allowed)
+    allowed_text = f"allowed: {allowed}"
     lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines())]
     body = [(n, ln) for n, ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not body:
