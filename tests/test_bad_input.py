@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim import ConfigError, posterior
-from sim.analysis import landscape, observe
+from sim.analysis import abc, landscape, observe
 from sim.errors import read_text
 from sim.parameters import registry
 from sim.scenario import load_scenario
@@ -119,6 +119,7 @@ USER_FILE_READERS = {
     "observations": (lambda p: observe.read(p, None), "a UTF-8 CSV file with a header row"),
     "posterior": (lambda p: posterior.read(p), "a posterior.csv written by geosim-calibrate"),
     "landscape": (lambda p: landscape._rows(p), "a UTF-8 CSV file"),
+    "calibration plan": (lambda p: abc.load_plan(p), "a YAML file with a list of parameters"),
 }
 
 

@@ -51,7 +51,7 @@ import numpy as np
 
 from .. import parameters as prm
 from ..calendar import format_month, parse_month
-from ..errors import ConfigError, require
+from ..errors import ConfigError, read_text, require
 from ..scenario import parse_yaml
 from . import execution, observe
 
@@ -79,10 +79,8 @@ def plan_file() -> Path:
 def load_plan(path: str | Path | None = None, actors: list[str] | None = None) -> Plan:
     """Read the calibration plan; every listed parameter must have a continuous registry distribution."""
     path = Path(path) if path else plan_file()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the calibration plan ({type(exc).__name__})") from None
+    text = read_text(path, "calibration plan", "a YAML file with a list of parameters and optional abc settings "
+                     "(observations/calibration.yaml)")
     doc = parse_yaml(text, str(path)) or {}
     if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), list) or not doc["parameters"]:
         raise ConfigError(f"{path}: parameters: allowed: a non-empty list of parameter paths")
