@@ -175,8 +175,8 @@ def side_by_side(old: str, workers: int, replicates: int, rounds: int) -> dict[s
     return out
 
 
-def commit() -> str:
-    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=ROOT)
+def commit(root: Path = ROOT) -> str:
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=root)
     return done.stdout.strip() or "unknown"
 
 
@@ -255,7 +255,7 @@ def main() -> None:
             row(f"{name}, new", f"{config}, this code", m["new"], "s")
             row(f"{name} new/old", f"median of {args.rounds} rounds", m["new/old"], "",
                 TARGETS["t_10k new/old"] if name == "t_10k" else None)
-        result["against"] = {"old": args.against, **against}
+        result["against"] = {"old": f"{args.against} ({commit(Path(args.against))})", **against}
 
     widths = [max(len(str(r[i])) for r in [("measure", "configuration", "value", "unit", "target", ""), *rows])
               for i in range(6)]
@@ -270,7 +270,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(f"# Ensemble benchmark\n\nWritten by `benchmarks/ensemble.py{' --quick' if args.quick else ''}"
-                   f"{f' --against {args.against}' if args.against else ''}` on {time.strftime('%Y-%m-%d')}, "
+                   f"{f' --against {args.against}` (commit `{commit(Path(args.against))}`)' if args.against else '`'} on {time.strftime('%Y-%m-%d')}, "
                    f"commit `{commit()}`; machine: {machine}. Medians; see the script's docstring for what "
                    "each figure measures.\n\n" + "\n".join(lines) + "\n\n```json\n" + json.dumps(result) + "\n```\n")
     print(json.dumps(result))
