@@ -31,7 +31,7 @@ therefore bit-identical across chunk sizes and worker counts too.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,9 +91,10 @@ def balanced_chunks(replicates: int, chunk: int, block: int, workers: int) -> li
     return out
 
 
-def worker_count(settings: Settings, n_chunks: int) -> int:
+def worker_count(settings: Settings, n_chunks: int | None = None) -> int:
+    """``ensemble.workers`` (0: one per core), at most ``n_chunks``."""
     workers = settings["ensemble.workers"] or (os.cpu_count() or 1)
-    return max(1, min(workers, n_chunks))
+    return max(1, workers if n_chunks is None else min(workers, n_chunks))
 
 
 def check(settings: Settings, param_values: dict | None = None) -> dict[str, np.ndarray]:
@@ -360,7 +361,7 @@ def executor(settings: Settings, workers: int | None = None):
     gives the same numbers. Several runs can share one pool: ``sim.run(settings, pool=...)``.
     """
     if workers is None:
-        workers = settings["ensemble.workers"] or (os.cpu_count() or 1)
+        workers = worker_count(settings)
     if settings["ensemble.executor"] == "local":
         if workers <= 1:
             yield IN_PROCESS
@@ -414,15 +415,6 @@ def _dask(settings: Settings, workers: int):
             cluster.close()
 
 
-def _execute(tasks: list[tuple], settings: Settings, workers: int, progress, pool: Pool | None):
-    """:func:`ordered` on ``pool``, or on a pool of ``workers`` made for this run."""
-    if pool is not None:
-        yield from ordered(pool, tasks, progress)
-        return
-    with executor(settings, workers) as own:
-        yield from ordered(own, tasks, progress)
-
-
 def _progress(settings: Settings, total: int):
     """A progress bar: silent off a terminal and in worker processes (a run that is one task of
     an analysis). Its class has no monitor thread (tqdm starts one per process by default,
@@ -455,12 +447,12 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     else:
         plan = chunks(n, settings["ensemble.chunk"], block)
     probe = model_for(settings, 0, 1, _slice(values, 0, 1))  # routes, anchors and shapes (same in every chunk)
-    if settings["ensemble.mode"] == "full":
-        _check_memory(settings, probe, workers, max(count for _, count in plan))
-    if settings["ensemble.mode"] == "summary":
-        ds = _run_summary(settings, values, plan, workers, probe, pool)
-    else:
-        ds = _run_full(settings, values, plan, workers, probe, pool)
+    with nullcontext(pool) if pool is not None else executor(settings, workers) as pool:
+        if settings["ensemble.mode"] == "summary":
+            ds = _run_summary(settings, values, plan, probe, pool)
+        else:
+            _check_memory(settings, probe, pool, max(count for _, count in plan))
+            ds = _run_full(settings, values, plan, probe, pool)
     # (not "mode": scipy's netCDF writer keeps global attributes as attributes of its file object)
     ds.attrs.update({"ensemble_mode": settings["ensemble.mode"], "replicates": int(n),
                      "ensemble_block": int(settings["ensemble.block"]),
@@ -468,17 +460,19 @@ def run_ensemble(settings: Settings, param_values: dict[str, np.ndarray] | None 
     return ds
 
 
-def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: int = 0) -> None:
+def _check_memory(settings: Settings, probe: GeoModel, pool: Pool = IN_PROCESS, chunk: int = 0) -> None:
     """Refuse a full-mode ensemble whose trajectories would not fit in memory (one line, not a MemoryError).
 
     With a local pool the arrays in shared memory and their copy are counted; with Dask, the
     chunks in flight (two per worker) on top of the results."""
     per_replicate = sum(int(np.prod(shape)) for shape in shapes(probe).values()) * 4 * settings.months  # float32
     n = settings["ensemble.replicates"]
-    if settings["ensemble.executor"] == "dask":
-        need = per_replicate * (n + 2 * workers * chunk)
+    if pool.shares_memory:
+        need = per_replicate * n * 2
+    elif pool.executor is not None:
+        need = per_replicate * (n + 2 * pool.slots * chunk)
     else:
-        need = per_replicate * n * (2 if workers > 1 else 1)
+        need = per_replicate * n
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -491,30 +485,25 @@ def _check_memory(settings: Settings, probe: GeoModel, workers: int = 1, chunk: 
                           "or ensemble.mode=summary for any number")
 
 
-def _run_full(settings, values, plan, workers, probe, pool) -> xr.Dataset:
+def _run_full(settings, values, plan, probe, pool: Pool) -> xr.Dataset:
     """Full trajectories. A chunk run here writes straight into the result arrays. Workers of
     this machine's process pool write into the result arrays in shared memory
     (:class:`SharedResults`), copied into this process's memory at the end and removed; Dask
     workers send back each chunk's written elements, copied into place here."""
     n, months = settings["ensemble.replicates"], settings.months
-    if pool is not None:
-        where = "shared" if pool.shares_memory else "here" if pool.executor is None else "sent"
-    else:
-        where = "here" if workers == 1 and settings["ensemble.executor"] == "local" else \
-            "shared" if settings["ensemble.executor"] == "local" else "sent"
     segment = None
     try:
-        if where == "shared":
+        if pool.shares_memory:
             out, segment = SharedResults.create(probe, months, n)
             arrays = out.arrays(segment)
         else:
             arrays = storage(probe, months, n)
-            out = arrays if where == "here" else None
+            out = arrays if pool.executor is None else None
         rows = _rows(probe)
         sampled, events = {}, {}
         with _progress(settings, n) as bar:
             tasks = [(_full_chunk, settings, first, count, _slice(values, first, count), out) for first, count in plan]
-            results = _execute(tasks, settings, workers, bar, pool)
+            results = ordered(pool, tasks, bar)
             try:
                 for result in results:
                     if result.data is not None:
@@ -522,7 +511,7 @@ def _run_full(settings, values, plan, workers, probe, pool) -> xr.Dataset:
                             arrays[name][..., result.first:result.first + result.count][(slice(None), *rows[name])] = chunk
                     _collect(result, sampled, events, n)
             finally:
-                results.close()  # cancels what has not started and shuts the executor down now
+                results.close()  # cancels what has not started
         data = {name: np.array(a) for name, a in arrays.items()} if segment is not None else arrays
     finally:
         if segment is not None:
@@ -607,7 +596,7 @@ def _edges(settings: Settings, values: dict) -> tuple[dict, dict]:
     return edges, ranges
 
 
-def _run_summary(settings, values, plan, workers, probe, pool) -> xr.Dataset:
+def _run_summary(settings, values, plan, probe, pool: Pool) -> xr.Dataset:
     n, months = settings["ensemble.replicates"], settings.months
     edges, ranges = _edges(settings, values)
     names = settings["ensemble.summary_variables"]
@@ -616,7 +605,7 @@ def _run_summary(settings, values, plan, workers, probe, pool) -> xr.Dataset:
     crossings = np.zeros(months, dtype=np.int64)
     with _progress(settings, n) as bar:
         tasks = [(_summary_chunk, settings, first, count, _slice(values, first, count), edges) for first, count in plan]
-        results = _execute(tasks, settings, workers, bar, pool)
+        results = ordered(pool, tasks, bar)
         try:
             for result in results:
                 acc = result.summary["acc"]
