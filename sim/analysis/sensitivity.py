@@ -278,21 +278,23 @@ class ModelEvaluator:
         from .. import outcomes as oc
         from ..run import run
 
-        _single_threaded()
         settings = self.settings(X.shape[0])
-        ds = run(settings, param_values={name: X[:, i] for i, name in enumerate(self.names)}, pool=IN_PROCESS)
+        with _single_threaded():
+            ds = run(settings, param_values={name: X[:, i] for i, name in enumerate(self.names)}, pool=IN_PROCESS)
         values = oc.values(ds)
         return {name: values[name] for name in self.outcomes}
 
 
-def _single_threaded() -> None:
-    """Small matrix products run faster on one BLAS thread (and processes share the cores)."""
+def _single_threaded():
+    """One BLAS thread for the block inside ``with`` (small matrix products run faster so, and
+    processes share the cores); the caller's setting comes back after it."""
     try:
         from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
     except ImportError:
-        pass
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(1)
 
 
 def default_outcomes(overrides: list[str]) -> tuple[list[str], list[str], list[str]]:
