@@ -23,6 +23,8 @@ from sim.results import load
 from sim.run import run
 from sim.scenario import presets
 
+from .dashboard_helpers import shown_texts
+
 SMALL = Choices().set("ensemble.replicates", 5)
 
 
@@ -133,18 +135,6 @@ def test_figures_draw_at_any_month(months, replicates):
 
 # --- headless renders -----------------------------------------------------------------------
 
-def _texts(rc) -> list[str]:
-    """Every text shown by an Html element (solara.Text), anywhere in the rendered tree."""
-    out, todo = [], [rc.container]
-    while todo:
-        w = todo.pop()
-        children = list(getattr(w, "children", None) or [])
-        if isinstance(w, v.Html) and children and isinstance(children[0], str):
-            out.append(children[0])
-        todo.extend(c for c in children if isinstance(c, widgets.Widget))
-    return out
-
-
 def _month(rc) -> str:
     return rc.find(v.Html, class_="geosim-month geosim-current-month").widget.children[0]
 
@@ -167,7 +157,7 @@ def test_page_renders_with_controls_plots_and_month(page):
     for _ in range(3):
         step.click()
     assert _month(page) == "2022-09"
-    assert "3 of 78 months simulated (2022-07 … 2028-12)" in _texts(page)
+    assert "3 of 78 months simulated (2022-07 … 2028-12)" in shown_texts(page)
 
 
 def test_sidebar_order_scenario_run_incentives(page):
@@ -181,7 +171,7 @@ FRAMEWORK_WORDS = ("Play Interval", "Render Interval", "Use Threads", "Time: 0.0
 
 
 def test_no_framework_words_on_the_page(page):
-    words = " ".join(_texts(page)) + repr(page.find(v.NavigationDrawer).widget) + repr(page.container)
+    words = " ".join(shown_texts(page)) + repr(page.find(v.NavigationDrawer).widget) + repr(page.container)
     assert not [w for w in FRAMEWORK_WORDS if w in words]
 
 
@@ -200,24 +190,24 @@ def test_choosing_a_scenario_starts_a_new_run(page):
     assert _month(page) == "2022-07"
     page.find(v.Select, label="Scenario").widget.v_model = "assad_fall"
     assert _month(page) == "not started"
-    texts = " ".join(_texts(page))
+    texts = " ".join(shown_texts(page))
     assert "Scenario: assad_fall." in texts and "· 2  2024-12 Assad falls" in texts
     assert "geosim scenario=assad_fall" in texts
     page.find(v.Btn, children=["Step"]).widget.click()
     assert _month(page) == "2022-07"
     page.find(v.Btn, children=["Start again"]).widget.click()  # keeps the choices
     assert _month(page) == "not started"
-    assert "Scenario: assad_fall." in " ".join(_texts(page))
+    assert "Scenario: assad_fall." in " ".join(shown_texts(page))
 
 
 def test_moving_a_slider_changes_the_run_and_restore_undoes_it(page):
     slider = page.find(v.Slider, max=1000.0).widget  # drones Iran can ship per month
     assert slider.v_model == 250.0
     slider.fire_event("change", 400.0)
-    assert "geosim war.drones.import_capacity=400" in _texts(page)
-    assert "400 (default 250)" in _texts(page)
+    assert "geosim war.drones.import_capacity=400" in shown_texts(page)
+    assert "400 (default 250)" in shown_texts(page)
     page.find(v.Btn, children=["Restore the defaults"]).widget.click()
-    assert "geosim" in _texts(page) and "400 (default 250)" not in _texts(page)
+    assert "geosim" in shown_texts(page) and "400 (default 250)" not in shown_texts(page)
 
 
 def test_seed_and_replicates(page):
@@ -225,7 +215,7 @@ def test_seed_and_replicates(page):
     seed = page.find(v.TextField, label="Seed (random numbers)").widget
     seed.v_model = "7"
     seed.fire_event("keyup.enter", None)  # the field applies its value on Enter or leaving it
-    assert "geosim ensemble.replicates=20 seed=7" in _texts(page)
+    assert "geosim ensemble.replicates=20 seed=7" in shown_texts(page)
 
 
 def test_choosing_a_dyad_redraws_without_a_new_run(page):
@@ -255,10 +245,10 @@ def test_each_view_renders_alone(name):
     args = (model,) if name in ("MonthBanner", "CommandLine") else (model, "russia-iran")
     box, rc = solara.render(component(*args), handle_error=False)
     if name == "MonthBanner":
-        texts = _texts(rc)
+        texts = shown_texts(rc)
         assert "2025-05" in texts and "✓ 3  2025-02 US–Russia talks" in texts and "· 4  2025-09 UN snapback" in texts
     elif name == "CommandLine":
-        assert "geosim ensemble.replicates=5 scenario=combined" in _texts(rc)
+        assert "geosim ensemble.replicates=5 scenario=combined" in shown_texts(rc)
     else:
         assert len(rc.find(widgets.Image).widgets) == 1
 
@@ -271,7 +261,7 @@ def test_panels_render_alone():
     box, rc = solara.render(components.IncentivesPanel(session), handle_error=False)
     specs = [s for group in incentive_groups().values() for s in group]
     assert len(rc.find(v.Slider).widgets) == len(specs)
-    texts = _texts(rc)
+    texts = shown_texts(rc)
     for s in specs:
         assert s.label in texts and s.caption in texts
     picked = []

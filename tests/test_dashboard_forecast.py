@@ -20,6 +20,8 @@ from sim.calendar import format_month  # noqa: E402
 from sim.dashboard import components  # noqa: E402
 from sim.dashboard import forecast as fc  # noqa: E402
 
+from .dashboard_helpers import shown_texts  # noqa: E402
+
 TINY = {"population": 40, "generations": 2, "replicates": 40, "seed": 3}
 
 
@@ -95,17 +97,6 @@ def test_summary_and_rows_describe_a_hindcast(tiny):
     assert next(r for r in rows if r["fact"].startswith("B4-pillar"))["observed"] == "lower"
 
 
-def _texts(rc) -> list[str]:
-    out, todo = [], [rc.container]
-    while todo:
-        w = todo.pop()
-        children = list(getattr(w, "children", None) or [])
-        if isinstance(w, v.Html) and children and isinstance(children[0], str):
-            out.append(children[0])
-        todo.extend(c for c in children if isinstance(c, widgets.Widget))
-    return out
-
-
 def _wait(rc, what, timeout=180):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -119,7 +110,7 @@ def _wait(rc, what, timeout=180):
 def test_forecast_view_runs_a_hindcast_headless(tiny):
     box, rc = solara.render(components.ForecastView(), handle_error=False)
     try:
-        text = " ".join(_texts(rc))
+        text = " ".join(shown_texts(rc))
         assert "Kept small for the page: 40 particles" in text and "40 runs per forecast" in text
         assert not rc.find(widgets.Image).widgets  # nothing drawn before the user asks
         rc.find(v.Select, label="Cutoff month (facts known by then)").widget.v_model = next(
@@ -135,7 +126,7 @@ def test_forecast_view_runs_a_hindcast_headless(tiny):
         h = fc.run("2023-12")
         body = next(c for c in table.children if c.tag == "tbody")
         assert len(body.children) == len(h.scored)
-        text = " ".join(_texts(rc))
+        text = " ".join(shown_texts(rc))
         assert "Calibrated on 1 fact published by 2023-12" in text
         assert "geosim-hindcast --cutoff 2023-12 --population 40" in text
         images = rc.find(widgets.Image).widgets
