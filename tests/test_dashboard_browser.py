@@ -158,9 +158,22 @@ def _add_event(page, etype: str, year: str, month: str, value: str, relation_cha
         _pick(page, "geosim-event-target", "a relation")
         _pick(page, "geosim-event-channel", relation_channel)
     if parameter:
+        # the caption under the field describes the chosen parameter once the server has it
+        caption = form.locator(".geosim-caption").nth(1)
+        before = caption.inner_text()
         page.locator(".geosim-event-parameter input[type=text]").fill(parameter)
         page.get_by_role("option", name=parameter, exact=True).click()
-    page.locator(".geosim-event-value input").fill(value)
+        page.wait_for_function("text => document.querySelectorAll('.geosim-event-form .geosim-caption')[1]"
+                               "?.innerText !== text", arg=before)
+    field = page.locator(".geosim-event-value input")
+    field.fill(value)
+    # a redraw still on its way from the server may put the old value back: fill until it stays
+    for _ in range(5):
+        page.wait_for_timeout(300)
+        if field.input_value() == value:
+            break
+        field.fill(value)
+    assert field.input_value() == value
     page.locator(".geosim-event-save").click()
 
 
@@ -193,7 +206,9 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
     # a value out of range is refused with the CLI's message, and the scenario stays as it was
     _add_event(page, "set", "2026", "06", "7", parameter="actors.iran.sanctions")
     error = page.locator(".geosim-builder-error")
-    error.wait_for()
+    page.wait_for_function("document.querySelector('.geosim-builder-error') || "
+                           "document.querySelectorAll('.geosim-event-row').length > 4")
+    assert rows.count() == 4, f"the out-of-range event was added: {rows.nth(4).inner_text()}"
     message = error.inner_text().strip()
     assert message.startswith("my_assad_fall.yaml: events[4] (set): value 7 for actors.iran.sanctions is out of range")
     page.get_by_role("button", name="Cancel").click()

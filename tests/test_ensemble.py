@@ -14,6 +14,8 @@ from sim.model import GeoModel
 from sim.results import Recorder
 from sim.scenario import Event, realise
 
+from .conftest import shm_entries, shm_leaks
+
 SHORT = ["time.end=2025-06"]  # three years: fast, and past the first shocks
 UNCERTAIN = """
 description: snapback at an uncertain month, perhaps not at all, with an uncertain strength
@@ -304,12 +306,13 @@ def own_tmp(tmp_path, monkeypatch):
 
 
 def leftovers(tmp) -> set[str]:
-    """Shared-memory segments (Python's, and those this process could have named) and files in ``tmp``."""
-    import glob
-    import os
+    """Shared-memory entries in /dev/shm (machine-wide) and files in ``tmp``."""
+    return {*shm_entries(), *map(str, tmp.iterdir())}
 
-    shm = [*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*"), *glob.glob(f"/dev/shm/*{os.getpid()}*")]
-    return {*shm, *map(str, tmp.iterdir())}
+
+def left_behind(tmp, before: set[str]) -> set[str]:
+    """Files new in ``tmp``, and shared memory new since ``before`` that no live process uses."""
+    return {str(f) for f in tmp.iterdir()} - before | shm_leaks(before)
 
 
 def failing_chunk(settings, first, count, values, out=None):
@@ -341,7 +344,7 @@ def test_a_failing_worker_stops_the_run_and_leaves_nothing(monkeypatch, own_tmp,
         sim.run(s)
     assert not multiprocessing.active_children()  # the pool is gone when run returns
     assert threading.active_count() == threads
-    assert leftovers(own_tmp) <= before
+    assert not left_behind(own_tmp, before)
     monkeypatch.undo()
     assert same(sim.run(s), sim.run(settings("ensemble.replicates=40", "ensemble.block=4", "time.end=2023-06")))
 
@@ -356,7 +359,7 @@ def test_a_run_changes_nothing_in_the_calling_process(own_tmp):
     sim.run(settings("ensemble.replicates=40", "ensemble.block=4", "ensemble.workers=2", "time.end=2023-06"))
     assert not multiprocessing.active_children()
     assert threading.active_count() == threads
-    assert leftovers(own_tmp) <= before
+    assert not left_behind(own_tmp, before)
     assert not {m for m in set(sys.modules) - modules if m.split(".")[0] in ("ctypes", "joblib", "loky")}
 
 
@@ -389,6 +392,6 @@ def test_runs_sharing_one_pool_equal_runs_on_their_own(own_tmp):
         assert pool.slots == 2 and pool.executor is not None
         shared = [sim.run(s, pool=pool) for s in (a, b, a)]
     assert not multiprocessing.active_children()
-    assert leftovers(own_tmp) <= before
+    assert not left_behind(own_tmp, before)
     assert same(shared[0], sim.run(a)) and same(shared[2], shared[0])
     assert same(shared[1], sim.run(b))

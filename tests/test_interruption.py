@@ -11,7 +11,7 @@ import time
 import sim
 from sim import ConfigError
 
-from .conftest import ROOT
+from .conftest import ROOT, shm_entries, shm_leaks
 
 ARGS = ["scenario=combined", "ensemble.replicates=200", "output.plots=false"]
 
@@ -99,12 +99,10 @@ def children(pid: int) -> set[int]:
 
 
 def test_ctrl_c_during_a_run_on_workers_leaves_no_process_segment_or_file(tmp_path):
-    import glob
-
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | {"TMPDIR": str(tmp)}
-    shm_before = {*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*")}
+    shm_before = shm_entries()
     proc = subprocess.Popen([sys.executable, "-m", "sim", "scenario=combined", "ensemble.replicates=4000",
                              "ensemble.block=250", "ensemble.chunk=250", "ensemble.workers=2",
                              f"hydra.run.dir={tmp_path / 'out'}"],
@@ -122,5 +120,5 @@ def test_ctrl_c_during_a_run_on_workers_leaves_no_process_segment_or_file(tmp_pa
     assert not [p for p in workers if os.path.exists(f"/proc/{p}") and
                 open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
     assert not list(tmp.iterdir())
-    assert {*glob.glob("/dev/shm/psm_*"), *glob.glob("/dev/shm/sem.mp-*")} <= shm_before
+    assert not shm_leaks(shm_before)
     assert not (tmp_path / "out" / "results.nc").exists()
