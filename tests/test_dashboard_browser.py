@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -100,12 +101,12 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
         step.click()
     page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2022-10'",
                            timeout=TIMEOUT_MS)
-    assert page.get_by_text("4 of 78 months simulated").is_visible()
+    page.get_by_text("4 of 78 months simulated").wait_for()  # drawn with, or just after, the month
 
     # three charts drawn as images, with real pixels
     page.wait_for_function("[...document.querySelectorAll('.geosim-figure img')]"
                            ".filter(i => i.complete && i.naturalWidth > 300).length === 3", timeout=TIMEOUT_MS)
-    assert page.get_by_text("geosim scenario=assad_fall").is_visible()
+    page.get_by_text("geosim scenario=assad_fall").wait_for()
 
     # Play runs on by itself; Pause stops it
     page.get_by_role("button", name="▶ Play").click()
@@ -130,20 +131,42 @@ FRAMEWORK_WORDS = ("Play Interval", "Render Interval", "Use Threads", "Time: 0.0
 
 
 def _pick(page, field: str, option: str) -> None:
-    """Choose ``option`` in the Vuetify select with class ``field`` (opening the menu again if a
-    redraw of the form closed it first, as happens on a busy machine)."""
+    """Choose ``option`` in the Vuetify select with class ``field`` and see the select show it.
+
+    On a busy machine a redraw from the server can close the menu before the click, or replace
+    the option under the pointer so that the click is lost: then choose again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     target = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):
-        page.locator(f".{field} .v-select__slot").click()
+    shows = ("([field, option]) => document.querySelector(`.${field} .v-select__selection`)"
+             "?.innerText.trim() === option")
+    for _ in range(4):
         try:
+            page.locator(f".{field} .v-select__slot").click()
             target.click(timeout=20_000)
-            return
+            page.wait_for_function(shows, arg=[field, option], timeout=10_000)
+            page.wait_for_timeout(500)  # a redraw on its way may still put the old value back
+            if page.evaluate(shows, [field, option]):
+                return
         except PlaywrightTimeout:
-            continue
-    page.locator(f".{field} .v-select__slot").click()
-    target.click()
+            page.keyboard.press("Escape")  # close a menu left open
+    raise AssertionError(f"the select {field} does not keep {option!r}")
+
+
+@contextmanager
+def shown_on_failure(page):
+    """On a failure, add what the scenario builder showed then to the message."""
+    try:
+        yield
+    except Exception as exc:
+        parts = []
+        for name in ("geosim-event-list", "geosim-event-form", "geosim-builder-error"):
+            found = page.locator(f".{name}")
+            try:
+                parts.append(f"{name}: {found.first.inner_text(timeout=5_000) if found.count() else '(none)'}")
+            except Exception as unreadable:
+                parts.append(f"{name}: unreadable ({unreadable})")
+        raise AssertionError("\n".join([str(exc).splitlines()[0], "the page showed:", *parts])) from exc
 
 
 def _add_event(page, etype: str, year: str, month: str, value: str, relation_channel: str | None = None,
@@ -190,64 +213,65 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
     text = page.locator("body").inner_text()
     assert not [w for w in FRAMEWORK_WORDS if w in text], text[:2000]
 
-    # start from a preset and add two events: a named shock and a jolt to a relation
-    _pick(page, "geosim-runs", "20")  # a small ensemble keeps the test quick
-    _pick(page, "geosim-scenario", "assad_fall")
-    page.get_by_text("Scenario: assad_fall.").wait_for()
-    rows = page.locator(".geosim-event-row")
-    # the treaty (from baseline) and Assad's fall
-    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 2")
-    _add_event(page, "snapback", "2024", "03", "0.6")
-    page.get_by_text("Scenario: my_assad_fall.").wait_for()
-    _add_event(page, "shift", "2026", "01", "-0.5", relation_channel="economic")
-    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 4")
-    assert "relation Russia–Iran (economic) shifted by -0.5" in rows.nth(3).inner_text()
+    with shown_on_failure(page):
+        # start from a preset and add two events: a named shock and a jolt to a relation
+        _pick(page, "geosim-runs", "20")  # a small ensemble keeps the test quick
+        _pick(page, "geosim-scenario", "assad_fall")
+        page.get_by_text("Scenario: assad_fall.").wait_for()
+        rows = page.locator(".geosim-event-row")
+        # the treaty (from baseline) and Assad's fall
+        page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 2")
+        _add_event(page, "snapback", "2024", "03", "0.6")
+        page.get_by_text("Scenario: my_assad_fall.").wait_for()
+        _add_event(page, "shift", "2026", "01", "-0.5", relation_channel="economic")
+        page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 4")
+        assert "relation Russia–Iran (economic) shifted by -0.5" in rows.nth(3).inner_text()
 
-    # a value out of range is refused with the CLI's message, and the scenario stays as it was
-    _add_event(page, "set", "2026", "06", "7", parameter="actors.iran.sanctions")
-    error = page.locator(".geosim-builder-error")
-    page.wait_for_function("document.querySelector('.geosim-builder-error') || "
-                           "document.querySelectorAll('.geosim-event-row').length > 4")
-    assert rows.count() == 4, f"the out-of-range event was added: {rows.nth(4).inner_text()}"
-    message = error.inner_text().strip()
-    assert message.startswith("my_assad_fall.yaml: events[4] (set): value 7 for actors.iran.sanctions is out of range")
-    page.get_by_role("button", name="Cancel").click()
-    assert rows.count() == 4
+        # a value out of range is refused with the CLI's message, and the scenario stays as it was
+        _add_event(page, "set", "2026", "06", "7", parameter="actors.iran.sanctions")
+        error = page.locator(".geosim-builder-error")
+        page.wait_for_function("document.querySelector('.geosim-builder-error') || "
+                               "document.querySelectorAll('.geosim-event-row').length > 4")
+        assert rows.count() == 4, f"the out-of-range event was added: {rows.nth(4).inner_text()}"
+        message = error.inner_text().strip()
+        assert message.startswith("my_assad_fall.yaml: events[4] (set): value 7 for actors.iran.sanctions is out of range")
+        page.get_by_role("button", name="Cancel").click()
+        assert rows.count() == 4
 
-    # edit one event and remove another: the preset's Assad event moves to 2025-03, the treaty goes
-    rows.nth(1).get_by_role("button", name="Change").click()
-    _pick(page, "geosim-event-year", "2025")
-    _pick(page, "geosim-event-month", "03")
-    page.locator(".geosim-event-save").click()
-    page.wait_for_function("[...document.querySelectorAll('.geosim-event-row')][1].innerText.includes('2025-03')")
-    rows.nth(0).get_by_role("button", name="Remove").click()
-    page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 3")
+        # edit one event and remove another: the preset's Assad event moves to 2025-03, the treaty goes
+        rows.nth(1).get_by_role("button", name="Change").click()
+        _pick(page, "geosim-event-year", "2025")
+        _pick(page, "geosim-event-month", "03")
+        page.locator(".geosim-event-save").click()
+        page.wait_for_function("[...document.querySelectorAll('.geosim-event-row')][1].innerText.includes('2025-03')")
+        rows.nth(0).get_by_role("button", name="Remove").click()
+        page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 3")
 
-    # run it against the baseline
-    page.get_by_role("button", name="Run to the end").click()
-    page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2028-12'",
-                           timeout=TIMEOUT_MS)
-    table = page.locator(".geosim-numbers tbody tr")
-    table.first.wait_for()
-    shown = {}
-    for i in range(table.count()):
-        cells = table.nth(i).locator("td").all_inner_texts()
-        shown[cells[0]] = (float(cells[1]), float(cells[2]))
-    assert len(shown) == 10
+        # run it against the baseline
+        page.get_by_role("button", name="Run to the end").click()
+        page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2028-12'",
+                               timeout=TIMEOUT_MS)
+        table = page.locator(".geosim-numbers tbody tr")
+        table.first.wait_for()
+        shown = {}
+        for i in range(table.count()):
+            cells = table.nth(i).locator("td").all_inner_texts()
+            shown[cells[0]] = (float(cells[1]), float(cells[2]))
+        assert len(shown) == 10
 
-    # download the scenario file
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download my_assad_fall.yaml").click()
-    scenario_file = tmp_path / download.value.suggested_filename
-    download.value.save_as(scenario_file)
-    assert scenario_file.name == "my_assad_fall.yaml"
-    doc = yaml.safe_load(scenario_file.read_text())
-    assert [e["type"] for e in doc["events"]] == ["assad_fall", "snapback", "shift"]
-    assert doc["events"][0]["date"] == "2025-03" and doc["events"][2]["relation"] == "russia-iran"
+        # download the scenario file
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download my_assad_fall.yaml").click()
+        scenario_file = tmp_path / download.value.suggested_filename
+        download.value.save_as(scenario_file)
+        assert scenario_file.name == "my_assad_fall.yaml"
+        doc = yaml.safe_load(scenario_file.read_text())
+        assert [e["type"] for e in doc["events"]] == ["assad_fall", "snapback", "shift"]
+        assert doc["events"][0]["date"] == "2025-03" and doc["events"][2]["relation"] == "russia-iran"
 
-    shot = tmp_path / "builder.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"screenshot: {shot}")
+        shot = tmp_path / "builder.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
 
     # the command the page shows runs the file to the same numbers
     command = page.locator(".geosim-builder-command").inner_text().split()
@@ -293,5 +317,6 @@ def test_student_runs_a_hindcast_in_a_real_browser(server, browser):
     summary = page.locator(".geosim-hindcast-summary").inner_text()
     assert "Calibrated on 1 fact published by 2023-12, the model forecast 15 facts" in summary
     assert "Skill against the uncalibrated model" in summary
-    assert page.locator(".geosim-figure img").count() == 4  # the three charts and the forecast fan
+    # the three charts and the forecast fan
+    page.wait_for_function("document.querySelectorAll('.geosim-figure img').length === 4")
     assert "geosim-hindcast --cutoff 2023-12" in page.locator(".geosim-command").last.inner_text()
