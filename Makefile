@@ -1,5 +1,6 @@
 # make run   - create .venv (Python >= 3.12) with every extra (analysis, dashboard, cluster, test), run the default scenario
 # make test  - create/update .venv with the same extras and run the whole test suite, one pytest worker per core
+#              (--dist loadfile: a test file stays on one worker, so its server or cluster starts once)
 # make lint  - ruff, and lint-imports (the layers contract in pyproject.toml)
 # make dashboard - serve the browser dashboard on 127.0.0.1 and print its address
 SHELL := /bin/bash
@@ -36,7 +37,7 @@ run:
 # expands it when it reads the file), so these targets call make again with EXTRAS set.
 test:
 	@$(MAKE) --no-print-directory venv EXTRAS=$(ALL_EXTRAS)
-	$(VENV)/bin/python -m pytest -q -n auto
+	$(VENV)/bin/python -m pytest -q -n auto --dist loadfile
 
 dashboard:
 	@$(MAKE) --no-print-directory venv EXTRAS=$(ALL_EXTRAS)
