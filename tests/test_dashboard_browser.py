@@ -91,29 +91,25 @@ def test_student_steps_a_scenario_in_a_real_browser(server, browser, tmp_path):
     month.wait_for()
     assert month.inner_text() == "not started"
 
-    # pick a scenario from the library
-    page.locator(".geosim-scenario .v-select__slot").click()
-    page.get_by_role("option", name="assad_fall", exact=True).click()
-    page.get_by_text("Scenario: assad_fall.").wait_for()
+    with shown_on_failure(page):
+        # pick a scenario from the library
+        _pick(page, "geosim-scenario", "assad_fall")
+        page.get_by_text("Scenario: assad_fall.").wait_for()
 
-    step = page.get_by_role("button", name="Step", exact=True)
-    for _ in range(4):
-        step.click()
-    page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2022-10'",
-                           timeout=TIMEOUT_MS)
-    page.get_by_text("4 of 78 months simulated").wait_for()  # drawn with, or just after, the month
+        for _ in range(4):  # one month a step
+            _press(page, "Step", f"before => {MONTH} !== before", arg=month.inner_text())
+        assert month.inner_text() == "2022-10"
+        page.get_by_text("4 of 78 months simulated").wait_for()  # drawn with, or just after, the month
 
-    # three charts drawn as images, with real pixels
-    page.wait_for_function("[...document.querySelectorAll('.geosim-figure img')]"
-                           ".filter(i => i.complete && i.naturalWidth > 300).length === 3", timeout=TIMEOUT_MS)
-    page.get_by_text("geosim scenario=assad_fall").wait_for()
+        # three charts drawn as images, with real pixels
+        page.wait_for_function("[...document.querySelectorAll('.geosim-figure img')]"
+                               ".filter(i => i.complete && i.naturalWidth > 300).length === 3", timeout=TIMEOUT_MS)
+        page.get_by_text("geosim scenario=assad_fall").wait_for()
 
-    # Play runs on by itself; Pause stops it
-    page.get_by_role("button", name="▶ Play").click()
-    page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText >= '2022-12'",
-                           timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="❚❚ Pause").click()
-    page.get_by_role("button", name="▶ Play").wait_for()
+        # Play runs on by itself; Pause stops it
+        _press(page, "▶ Play", "!!document.querySelector('.geosim-pause')")
+        page.wait_for_function(f"{MONTH} >= '2022-12'")
+        _press(page, "❚❚ Pause", "!!document.querySelector('.geosim-play')")
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot))
@@ -155,25 +151,54 @@ def _pick(page, field: str, option: str) -> None:
 
 @contextmanager
 def shown_on_failure(page):
-    """On a failure, add what the scenario builder showed then to the message."""
+    """On a failure, add what the month, the run buttons and the scenario builder showed then to the message."""
     try:
         yield
     except Exception as exc:
         parts = []
-        for name in ("geosim-event-list", "geosim-event-form", "geosim-builder-error"):
+        for name in ("geosim-current-month", "geosim-event-list", "geosim-event-form", "geosim-builder-error"):
             found = page.locator(f".{name}")
             try:
                 parts.append(f"{name}: {found.first.inner_text(timeout=5_000) if found.count() else '(none)'}")
             except Exception as unreadable:
                 parts.append(f"{name}: unreadable ({unreadable})")
+        try:
+            parts.append(f"buttons: {page.locator('.geosim-step, .geosim-play, .geosim-pause').all_inner_texts()}")
+        except Exception as unreadable:
+            parts.append(f"buttons: unreadable ({unreadable})")
         raise AssertionError("\n".join([str(exc).splitlines()[0], "the page showed:", *parts])) from exc
 
 
+MONTH = "document.querySelector('.geosim-current-month')?.innerText"
+FORM_OPEN = "!!document.querySelector('.geosim-event-form')"
+ROWS = "document.querySelectorAll('.geosim-event-row').length"
+
+
+def _press(page, button, taken: str, arg=None) -> None:
+    """Click ``button`` (a button's name, or a locator) until the JavaScript condition ``taken``
+    shows that the server took the click: a click on a button that a redraw replaces at that
+    moment is lost."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(4):
+        try:
+            (page.get_by_role("button", name=button, exact=True) if isinstance(button, str) else button).click(
+                timeout=10_000)
+        except PlaywrightTimeout:
+            pass  # gone already: the server may have taken an earlier click
+        try:
+            page.wait_for_function(taken, arg=arg, timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_function(taken, arg=arg)
+
+
 def _add_event(page, etype: str, year: str, month: str, value: str, relation_channel: str | None = None,
-               parameter: str | None = None) -> None:
-    page.get_by_role("button", name="Add an event").click()
+               parameter: str | None = None, taken: str = "true") -> None:
+    """Add an event through the form; ``taken`` is the condition that shows the server took it."""
+    _press(page, "Add an event", FORM_OPEN)
     form = page.locator(".geosim-event-form")
-    form.wait_for()
     _pick(page, "geosim-event-type", etype)
     _pick(page, "geosim-event-year", year)
     _pick(page, "geosim-event-month", month)
@@ -197,7 +222,7 @@ def _add_event(page, etype: str, year: str, month: str, value: str, relation_cha
             break
         field.fill(value)
     assert field.input_value() == value
-    page.locator(".geosim-event-save").click()
+    _press(page, page.locator(".geosim-event-save"), taken)
 
 
 def _geosim(args: list[str], cwd: Path, run_dir: Path) -> subprocess.CompletedProcess:
@@ -220,37 +245,32 @@ def test_student_builds_a_scenario_downloads_it_and_geosim_runs_it(server, brows
         page.get_by_text("Scenario: assad_fall.").wait_for()
         rows = page.locator(".geosim-event-row")
         # the treaty (from baseline) and Assad's fall
-        page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 2")
-        _add_event(page, "snapback", "2024", "03", "0.6")
+        page.wait_for_function(f"{ROWS} === 2")
+        _add_event(page, "snapback", "2024", "03", "0.6", taken=f"{ROWS} === 3")
         page.get_by_text("Scenario: my_assad_fall.").wait_for()
-        _add_event(page, "shift", "2026", "01", "-0.5", relation_channel="economic")
-        page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 4")
+        _add_event(page, "shift", "2026", "01", "-0.5", relation_channel="economic", taken=f"{ROWS} === 4")
         assert "relation Russia–Iran (economic) shifted by -0.5" in rows.nth(3).inner_text()
 
         # a value out of range is refused with the CLI's message, and the scenario stays as it was
-        _add_event(page, "set", "2026", "06", "7", parameter="actors.iran.sanctions")
+        _add_event(page, "set", "2026", "06", "7", parameter="actors.iran.sanctions",
+                   taken=f"document.querySelector('.geosim-builder-error') || {ROWS} > 4")
         error = page.locator(".geosim-builder-error")
-        page.wait_for_function("document.querySelector('.geosim-builder-error') || "
-                               "document.querySelectorAll('.geosim-event-row').length > 4")
         assert rows.count() == 4, f"the out-of-range event was added: {rows.nth(4).inner_text()}"
         message = error.inner_text().strip()
         assert message.startswith("my_assad_fall.yaml: events[4] (set): value 7 for actors.iran.sanctions is out of range")
-        page.get_by_role("button", name="Cancel").click()
+        _press(page, "Cancel", f"!({FORM_OPEN})")
         assert rows.count() == 4
 
         # edit one event and remove another: the preset's Assad event moves to 2025-03, the treaty goes
-        rows.nth(1).get_by_role("button", name="Change").click()
+        _press(page, rows.nth(1).get_by_role("button", name="Change"), FORM_OPEN)
         _pick(page, "geosim-event-year", "2025")
         _pick(page, "geosim-event-month", "03")
-        page.locator(".geosim-event-save").click()
-        page.wait_for_function("[...document.querySelectorAll('.geosim-event-row')][1].innerText.includes('2025-03')")
-        rows.nth(0).get_by_role("button", name="Remove").click()
-        page.wait_for_function("document.querySelectorAll('.geosim-event-row').length === 3")
+        _press(page, page.locator(".geosim-event-save"),
+               "[...document.querySelectorAll('.geosim-event-row')][1].innerText.includes('2025-03')")
+        _press(page, rows.nth(0).get_by_role("button", name="Remove"), f"{ROWS} === 3")
 
         # run it against the baseline
-        page.get_by_role("button", name="Run to the end").click()
-        page.wait_for_function("document.querySelector('.geosim-current-month')?.innerText === '2028-12'",
-                               timeout=TIMEOUT_MS)
+        _press(page, "Run to the end", f"{MONTH} === '2028-12'")
         table = page.locator(".geosim-numbers tbody tr")
         table.first.wait_for()
         shown = {}
