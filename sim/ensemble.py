@@ -196,10 +196,10 @@ class SharedResults:
 
     def attach(self):
         """This segment, opened in a worker (the process that created it keeps it registered)."""
-        import inspect
+        import sys
         from multiprocessing.shared_memory import SharedMemory
 
-        untracked = {"track": False} if "track" in inspect.signature(SharedMemory).parameters else {}
+        untracked = {"track": False} if sys.version_info >= (3, 13) else {}  # (the argument is new in 3.13)
         return SharedMemory(name=self.name, **untracked)
 
 

@@ -130,7 +130,6 @@ def time_axis(ax):
     ax.grid(True, axis="y", alpha=0.3)
 
 
-
 def _subtitle(ds: xr.Dataset, band: bool = True) -> str:
     r = ds.sizes["replicate"]
     spread = "single run" if r == 1 else f"median of {r} replicates" + (", band = 5–95%" if band else "")

@@ -194,8 +194,8 @@ def _press(page, button, taken: str, arg=None) -> None:
     page.wait_for_function(taken, arg=arg)
 
 
-def _add_event(page, etype: str, year: str, month: str, value: str, relation_channel: str | None = None,
-               parameter: str | None = None, taken: str = "true") -> None:
+def _add_event(page, etype: str, year: str, month: str, value: str, taken: str, relation_channel: str | None = None,
+               parameter: str | None = None) -> None:
     """Add an event through the form; ``taken`` is the condition that shows the server took it."""
     _press(page, "Add an event", FORM_OPEN)
     form = page.locator(".geosim-event-form")

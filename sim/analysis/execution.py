@@ -23,15 +23,19 @@ SAME_NUMBERS = (*EXECUTOR, "ensemble.chunk=")
 """Override prefixes that change how runs execute, never their numbers (chunks are bit-identical too)."""
 
 
+def _key_starts(override: str, prefixes: tuple[str, ...]) -> bool:
+    return override.lstrip("+~").startswith(prefixes)
+
+
 def same_numbers(override: str) -> bool:
     """True for an override that changes how runs execute, not what they compute."""
-    return override.lstrip("+~").startswith(SAME_NUMBERS)
+    return _key_starts(override, SAME_NUMBERS)
 
 
 def split_overrides(overrides) -> tuple[list[str], list[str]]:
     """(the overrides that choose the executor, the others)."""
     overrides = list(overrides)
-    chosen = [o for o in overrides if o.lstrip("+~").startswith(EXECUTOR)]
+    chosen = [o for o in overrides if _key_starts(o, EXECUTOR)]
     return chosen, [o for o in overrides if o not in chosen]
 
 
